@@ -1,0 +1,3 @@
+from sre_gen.cli import main
+
+main()

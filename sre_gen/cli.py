@@ -1,0 +1,215 @@
+"""Command-line interface: a thin adapter over ``sre_gen.pipeline``.
+
+One error handler (``_run``) maps the exception hierarchy to exit codes:
+0 ok, 1 check/test failure, 2 usage, 3 invalid spec, 4 environment, 123 internal error.
+Heavy modules (jinja2, grafanalib, jsonschema) are imported only by the commands that need them.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sre_gen import errors
+
+app = typer.Typer(
+    name="sre-gen",
+    help=(
+        "Compile one declarative SRE spec per service (specs/*.yaml) into Prometheus rules, "
+        "promtool tests, Grafana dashboards, Kubernetes HPA manifests, runbooks and "
+        "Alertmanager routing.\n\n"
+        "Exit codes: 0 ok, 1 check or test failed, 2 usage, 3 invalid spec, "
+        "4 environment (tool missing, output not writable), 123 internal error."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+_state = {"debug": False}
+
+SpecArgs = Annotated[
+    list[Path] | None,
+    typer.Argument(
+        metavar="SPEC...",
+        help="Spec files. Default: every specs/*.yaml in the current directory.",
+        show_default=False,
+    ),
+]
+OutOption = Annotated[
+    Path,
+    typer.Option("--out", "-o", help="Output folder; each service gets <out>/<service>/."),
+]
+TemplatesOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--templates",
+        help="Folder of jinja2 templates overriding the packaged ones (runbooks).",
+        exists=True,
+        file_okay=False,
+        show_default=False,
+    ),
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"sre-gen {version('sre-gen')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks of internal errors.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    _state["debug"] = debug or bool(os.environ.get("SRE_GEN_DEBUG"))
+
+
+def _run(action: Callable[[], int | None]) -> None:
+    """The one place that turns exceptions into messages and exit codes."""
+    try:
+        code = action() or 0
+    except errors.SpecError as exc:
+        for problem in exc.problems:
+            typer.echo(str(problem), err=True)
+        n = len(exc.problems)
+        typer.echo(f"invalid spec: {n} problem{'s' if n != 1 else ''}", err=True)
+        code = exc.exit_code
+    except errors.SreGenError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        code = exc.exit_code
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        code = 130
+    except Exception as exc:  # noqa: BLE001 - the internal-error path
+        if _state["debug"]:
+            import traceback
+
+            traceback.print_exc()
+        typer.echo(
+            f"internal error: {type(exc).__name__}: {exc}\n"
+            "This is a bug in sre-gen; please report it with the spec that triggers it "
+            "(run with --debug for the traceback).",
+            err=True,
+        )
+        code = errors.EXIT_INTERNAL
+    raise typer.Exit(code)
+
+
+@app.command()
+def validate(specs: SpecArgs = None) -> None:
+    """Check specs against the schema and the semantic rules; print every problem as
+    file:line:col: field.path: message. Exit 0 when valid, 3 when not."""
+
+    def action() -> None:
+        from sre_gen import pipeline
+
+        services = pipeline.load_services(pipeline.discover(specs))
+        for svc in services:
+            typer.echo(f"{svc.spec_path}: ok ({svc.name}: {len(svc.slos)} SLOs)")
+
+    _run(action)
+
+
+@app.command()
+def schema(
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write to this file instead of standard output."),
+    ] = None,
+) -> None:
+    """Print the spec's JSON Schema (draft 2020-12). Point editors at it with a first line
+    `# yaml-language-server: $schema=<path>`."""
+
+    def action() -> None:
+        from importlib import resources
+
+        text = resources.files("sre_gen.schema").joinpath("spec-v1.schema.json").read_text()
+        if output is None:
+            sys.stdout.write(text)
+        else:
+            try:
+                output.write_text(text, encoding="utf-8")
+            except OSError as exc:
+                raise errors.EnvironmentProblem(f"cannot write {output}: {exc.strerror}") from None
+
+    _run(action)
+
+
+@app.command()
+def generate(
+    specs: SpecArgs = None,
+    out: OutOption = Path("generated"),
+    templates: TemplatesOption = None,
+) -> None:
+    """Compile specs into <out>/<service>/ (rules, tests, dashboards, manifests, runbooks,
+    routing). All specs are compiled before anything is written; each service folder is replaced
+    atomically, files no longer produced are removed, files sre-gen does not own are kept."""
+
+    def action() -> None:
+        from sre_gen import pipeline
+        from sre_gen.output import write
+
+        rendered = pipeline.render_all(specs, out, pipeline.Context(templates=templates))
+        for svc, files in rendered:
+            write.write_service(out, svc.name, files)
+            typer.echo(f"{svc.spec_path}: wrote {len(files)} files to {out.as_posix()}/{svc.name}/")
+
+    _run(action)
+
+
+@app.command()
+def check(
+    specs: SpecArgs = None,
+    out: OutOption = Path("generated"),
+    templates: TemplatesOption = None,
+    diff: Annotated[bool, typer.Option("--diff", help="Show a unified diff of changes.")] = False,
+) -> None:
+    """Regenerate in memory and compare with <out>/. Exit 0 when up to date, 1 with the list of
+    changed, missing and stale files (the CI and pre-commit gate)."""
+
+    def action() -> int:
+        from sre_gen import pipeline
+        from sre_gen.output import write
+
+        rendered = pipeline.render_all(specs, out, pipeline.Context(templates=templates))
+        failed = False
+        for svc, files in rendered:
+            drift = write.compare(out, svc.name, files, diff)
+            for label, paths in (("changed", drift.changed), ("missing", drift.missing),
+                                 ("stale", drift.stale)):
+                for path in paths:
+                    typer.echo(f"{label}: {path}")
+            for text in drift.diffs:
+                typer.echo(text, nl=False)
+            failed = failed or bool(drift)
+        if failed:
+            typer.echo("generated output is out of date: run `sre-gen generate` and commit",
+                       err=True)
+            return errors.EXIT_FAILED
+        typer.echo(f"up to date: {len(rendered)} service(s)")
+        return 0
+
+    _run(action)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,205 @@
+"""Every metric, label, group, alert, file and URL name that sre-gen emits, in one place.
+
+Compilers never spell a series or label name themselves: they call these functions, so the rules,
+the promtool tests, the dashboards, the runbooks and the Alertmanager routes agree by construction.
+Recording-rule names follow Prometheus' ``level:metric:operations`` convention.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from sre_gen.durations import format_duration
+
+# ---- labels -------------------------------------------------------------------------------------
+# Identity labels: stable, on every recorded series. Metadata (team, tier...) never goes on them,
+# so editing a team label does not start new long-window series (Sloth #311).
+LABEL_SERVICE = "service"
+LABEL_SLO = "slo"
+LABEL_WINDOW = "window"
+# Alert routing labels.
+LABEL_SEVERITY = "severity"
+LABEL_TIER = "tier"
+LABEL_INCIDENT = "incident"
+LABEL_TEAM = "team"
+LABEL_LONG_WINDOW = "long_window"
+LABEL_SHORT_WINDOW = "short_window"
+# Labels of the non-SLO recorded series.
+LABEL_SIGNAL = "signal"
+LABEL_INDICATOR = "indicator"
+LABEL_RULE = "rule"
+LABEL_DATA = "data"
+LABEL_RESOURCE = "resource"
+LABEL_HORIZON = "horizon"
+LABEL_LEVEL = "level"
+
+IDENTITY_LABELS = (LABEL_SERVICE, LABEL_SLO)
+
+# ---- SLO recording rules ------------------------------------------------------------------------
+SLO_INFO = "sre_gen_slo_info"
+SLO_OBJECTIVE = "slo:objective:ratio"
+SLO_ERROR_BUDGET = "slo:error_budget:ratio"
+SLO_TIME_WINDOW = "slo:time_window:seconds"
+SLO_CURRENT_BURN_RATE = "slo:current_burn_rate:ratio"
+SLO_PERIOD_BURN_RATE = "slo:period_burn_rate:ratio"
+SLO_BUDGET_REMAINING = "slo:period_error_budget_remaining:ratio"
+
+
+def sli_errors(base_window: int) -> str:
+    """Base series: bad events per second over the base window (derivation input)."""
+    return f"slo:sli_errors:rate{format_duration(base_window)}"
+
+
+def sli_total(base_window: int) -> str:
+    """Base series: all events per second over the base window (derivation input)."""
+    return f"slo:sli_total:rate{format_duration(base_window)}"
+
+
+def sli_error_ratio(window: int) -> str:
+    """Error ratio over ``window`` (seconds): ``slo:sli_error:ratio_rate1h``."""
+    return f"slo:sli_error:ratio_rate{format_duration(window)}"
+
+
+# ---- other recorded series ----------------------------------------------------------------------
+GOLDEN_SIGNAL_VALUE = "service:golden_signal:value"
+SECURITY_EVENTS = "service:security_events:increase"
+BACKUP_AGE = "service:backup_age:seconds"
+CAPACITY_USAGE = "service:capacity_usage:ratio"
+CAPACITY_FORECAST = "service:capacity_usage:forecast_ratio"
+
+# kube-state-metrics series used by the autoscaling alerts.
+KSM_HPA_CURRENT = "kube_horizontalpodautoscaler_status_current_replicas"
+KSM_HPA_DESIRED = "kube_horizontalpodautoscaler_status_desired_replicas"
+KSM_HPA_MAX = "kube_horizontalpodautoscaler_spec_max_replicas"
+KSM_HPA_MIN = "kube_horizontalpodautoscaler_spec_min_replicas"
+
+# ---- names --------------------------------------------------------------------------------------
+_WORD = re.compile(r"[A-Za-z0-9]+")
+
+
+def pascal(name: str) -> str:
+    """``autogen-review-bot`` -> ``AutogenReviewBot``; keeps inner capitals (``p99`` -> ``P99``)."""
+    return "".join(w[:1].upper() + w[1:] for w in _WORD.findall(name))
+
+
+def kebab(name: str) -> str:
+    """``AutogenReviewBotHighCPU`` -> ``autogen-review-bot-high-cpu``."""
+    s = re.sub(r"([a-z0-9])([A-Z])", r"\1-\2", name)
+    s = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1-\2", s)
+    return re.sub(r"[^a-z0-9]+", "-", s.lower()).strip("-")
+
+
+def alert_prefix(service_name: str, configured: str) -> str:
+    return configured if configured else pascal(service_name)
+
+
+def slo_alert_burn(prefix: str, slo: str) -> str:
+    return f"{prefix}{pascal(slo)}ErrorBudgetBurn"
+
+
+def slo_alert_exhausted(prefix: str, slo: str) -> str:
+    return f"{prefix}{pascal(slo)}ErrorBudgetExhausted"
+
+
+def slo_alert_absent(prefix: str, slo: str) -> str:
+    return f"{prefix}{pascal(slo)}SLIAbsent"
+
+
+GOLDEN_ALERT_SUFFIX = {
+    "latency": "LatencyHigh",
+    "errors": "ErrorsHigh",
+    "saturation": "SaturationHigh",
+}
+
+
+def golden_alert(prefix: str, signal: str, indicator: str, level: str) -> str:
+    """Warning and critical twins share a name (critical inhibits warning); traffic has Low/High."""
+    if signal == "traffic":
+        return f"{prefix}{pascal(indicator)}Traffic{'Low' if level == 'low' else 'High'}"
+    return f"{prefix}{pascal(indicator)}{GOLDEN_ALERT_SUFFIX[signal]}"
+
+
+def security_alert(prefix: str, rule: str) -> str:
+    return f"{prefix}{pascal(rule)}"
+
+
+def backup_alert(prefix: str, data: str) -> str:
+    return f"{prefix}{pascal(data)}BackupTooOld"
+
+
+def capacity_alert(prefix: str, resource: str) -> str:
+    return f"{prefix}{pascal(resource)}CapacityForecastExhausted"
+
+
+def hpa_at_max_alert(prefix: str) -> str:
+    return f"{prefix}HPAAtMaxReplicas"
+
+
+def hpa_unable_alert(prefix: str) -> str:
+    return f"{prefix}HPAUnableToScale"
+
+
+# ---- rule groups --------------------------------------------------------------------------------
+def group_slo_recordings(service: str, slo: str) -> str:
+    return f"sre-gen:{service}:slo:{slo}:recordings"
+
+
+def group_slo_meta(service: str, slo: str) -> str:
+    return f"sre-gen:{service}:slo:{slo}:meta"
+
+
+def group_slo_alerts(service: str, slo: str) -> str:
+    return f"sre-gen:{service}:slo:{slo}:alerts"
+
+
+def group_named(service: str, section: str) -> str:
+    """golden-signals, custom, security, disaster-recovery, capacity, autoscaling."""
+    return f"sre-gen:{service}:{section}"
+
+
+# ---- files and URLs -----------------------------------------------------------------------------
+PROMETHEUS_DIR = "prometheus"
+RECORDING_RULES_FILE = "prometheus/recording-rules.yaml"
+ALERTING_RULES_FILE = "prometheus/alerting-rules.yaml"
+PROMETHEUS_RULE_FILE = "prometheus/prometheusrule.yaml"
+PROMTOOL_TESTS_DIR = "prometheus/tests"
+GRAFANA_DIR = "grafana"
+KUBERNETES_DIR = "kubernetes"
+RUNBOOKS_DIR = "runbooks"
+ALERTMANAGER_DIR = "alertmanager"
+OWNERSHIP_MANIFEST = ".sre-gen-manifest"
+
+
+def runbook_file(alertname: str) -> str:
+    """Runbook page of one alert, relative to the service's runbooks/ folder."""
+    return f"{kebab(alertname)}.md"
+
+
+def github_anchor(heading: str) -> str:
+    """GitHub's heading anchor: lowercase, drop punctuation except '-' and '_', spaces -> '-'."""
+    s = heading.strip().lower()
+    s = re.sub(r"[^\w\- ]", "", s)
+    return s.replace(" ", "-")
+
+
+def runbook_url(base_url: str, alertname: str) -> str:
+    """Exactly what the alert's runbook_url annotation holds; the runbook page's H1 is the name."""
+    return f"{base_url.rstrip('/')}/{runbook_file(alertname)}#{github_anchor(alertname)}"
+
+
+def dashboard_uid(service: str, kind: str) -> str:
+    """Stable Grafana uid (<= 40 chars, [A-Za-z0-9-_])."""
+    uid = f"{service}-{kind}"
+    if len(uid) <= 40:
+        return uid
+    digest = hashlib.sha256(uid.encode()).hexdigest()[:8]
+    return f"{uid[: 40 - 9]}-{digest}"
+
+
+def dashboard_url(base_url: str, service: str, kind: str) -> str:
+    return f"{base_url.rstrip('/')}/d/{dashboard_uid(service, kind)}"
+
+
+SLO_DASHBOARD = "slo"
+GOLDEN_DASHBOARD = "golden-signals"

@@ -1,0 +1,82 @@
+"""Durations and numbers, parsed and printed canonically.
+
+Durations are whole seconds internally. ``format_duration`` prints the largest Prometheus unit that
+divides exactly (86400 -> ``1d``, 5400 -> ``90m``), so names such as ``ratio_rate1d`` are stable
+whatever spelling the spec used (``24h`` or ``1d``).
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+_UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
+_DURATION = re.compile(r"^(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+DURATION_PATTERN = r"^([0-9]+[wdhms])+$"
+
+
+class DurationError(ValueError):
+    pass
+
+
+def parse_duration(text: str) -> int:
+    """``1h30m`` -> 5400. Units w d h m s, each at most once, largest first; no zero duration."""
+    if not isinstance(text, str) or not text:
+        raise DurationError(f"expected a duration such as 5m, 1h or 30d, got {text!r}")
+    match = _DURATION.match(text)
+    if not match:
+        raise DurationError(
+            f"{text!r} is not a duration: use whole numbers with units w, d, h, m, s, "
+            "largest first (e.g. 90s, 5m, 1h30m, 30d)"
+        )
+    total = sum(int(v) * u for v, u in zip(match.groups(), _UNITS.values()) if v)
+    if total <= 0:
+        raise DurationError(f"{text!r} is zero: a duration must be positive")
+    return total
+
+
+def format_duration(seconds: int) -> str:
+    """Canonical Prometheus duration: one unit, the largest that divides exactly."""
+    if seconds <= 0:
+        raise ValueError(f"duration must be positive, got {seconds}")
+    for unit in ("d", "h", "m", "s"):  # weeks are spelt in days: 7d reads better than 1w
+        size = _UNITS[unit]
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    raise AssertionError("unreachable")
+
+
+def humanize_duration(seconds: float) -> str:
+    """Readable duration for prose: 52s, 2m10s, 21h36m, 3d."""
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    parts = []
+    for unit in ("d", "h", "m", "s"):
+        size = _UNITS[unit]
+        if seconds >= size:
+            parts.append(f"{seconds // size}{unit}")
+            seconds %= size
+        if len(parts) == 2:
+            break
+    return "".join(parts)
+
+
+def num(value: Decimal | int | float) -> str:
+    """Print a number canonically for PromQL/YAML: 0.9995, 14.4, 1000, 1e-05 never 9.99e-06."""
+    if isinstance(value, float):
+        value = Decimal(repr(value))
+    d = Decimal(value)
+    if d == d.to_integral_value():
+        return str(d.quantize(Decimal(1)))
+    text = format(d.normalize(), "f")
+    return text
+
+
+def to_decimal(value: object) -> Decimal:
+    """Exact decimal of a YAML scalar (int, float as written, or numeric string)."""
+    if isinstance(value, bool):
+        raise ValueError("expected a number, got a boolean")
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    return Decimal(str(value))

@@ -1,0 +1,70 @@
+"""One exception hierarchy; ``sre_gen.cli`` maps it to exit codes in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+EXIT_OK = 0
+EXIT_FAILED = 1  # check found drift, or a test failed
+EXIT_USAGE = 2
+EXIT_INVALID_SPEC = 3
+EXIT_ENVIRONMENT = 4
+EXIT_INTERNAL = 123
+
+
+class SreGenError(Exception):
+    exit_code = EXIT_INTERNAL
+
+
+class UsageError(SreGenError):
+    exit_code = EXIT_USAGE
+
+
+@dataclass(frozen=True, order=True)
+class SpecProblem:
+    """One problem in a spec, at a position (1-based line and column)."""
+
+    file: str
+    line: int
+    column: int
+    path: str  # dotted field path, e.g. slos[0].sli.ratio.total; "" for the document
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}: " if self.path else ""
+        return f"{self.file}:{self.line}:{self.column}: {where}{self.message}"
+
+
+class SpecError(SreGenError):
+    """The spec is invalid; carries every problem found, sorted by position."""
+
+    exit_code = EXIT_INVALID_SPEC
+
+    def __init__(self, problems: list[SpecProblem]):
+        self.problems = sorted(set(problems))
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class CheckFailed(SreGenError):
+    """``sre-gen check`` found drift, or ``sre-gen test`` found failing tests."""
+
+    exit_code = EXIT_FAILED
+
+
+class EnvironmentProblem(SreGenError):
+    """A tool is missing, output is not writable, a subprocess timed out..."""
+
+    exit_code = EXIT_ENVIRONMENT
+
+
+class ToolFailed(SreGenError):
+    """A subprocess (promtool, amtool) ran and failed: print the command, code and output."""
+
+    exit_code = EXIT_FAILED
+
+    def __init__(self, command: list[str], returncode: int, output: str):
+        self.command = command
+        self.returncode = returncode
+        self.output = output
+        shown = " ".join(command)
+        super().__init__(f"command failed (exit {returncode}): {shown}\n{output.rstrip()}")

@@ -1,0 +1,116 @@
+"""The library behind the CLI: find specs, load them, compile every target, write or compare.
+
+The CLI is a thin adapter over these functions; tests and benchmarks call them directly.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from sre_gen.errors import SpecError, UsageError
+from sre_gen.model import Service
+
+DEFAULT_SPEC_DIR = Path("specs")
+DEFAULT_OUT_DIR = Path("generated")
+
+# One module per target; each exposes build(service, ctx) -> {relative path: text}.
+TARGETS = (
+    "sre_gen.compile.rules",
+)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What compilers may need beyond the model."""
+
+    templates: Path | None = None  # --templates DIR overriding the packaged templates
+
+
+def discover(specs: list[Path] | None) -> list[Path]:
+    """The given spec files, or every specs/*.yaml|yml, sorted so order never matters."""
+    if specs:
+        return sorted(dict.fromkeys(specs), key=lambda p: p.as_posix())
+    if not DEFAULT_SPEC_DIR.is_dir():
+        raise UsageError(
+            "no spec given and no specs/ folder here: pass spec files, e.g. "
+            "sre-gen validate specs/my-service.yaml"
+        )
+    found = sorted(
+        [*DEFAULT_SPEC_DIR.glob("*.yaml"), *DEFAULT_SPEC_DIR.glob("*.yml")],
+        key=lambda p: p.as_posix(),
+    )
+    if not found:
+        raise UsageError(f"no *.yaml spec in {DEFAULT_SPEC_DIR}/")
+    return found
+
+
+def display_path(path: Path) -> str:
+    """How a spec is named in messages: relative to the working directory when inside it."""
+    try:
+        return Path(os.path.relpath(path)).as_posix() if not path.is_absolute() or \
+            Path.cwd() in path.resolve().parents else path.as_posix()
+    except ValueError:  # other drive on Windows
+        return path.as_posix()
+
+
+def load_services(paths: list[Path]) -> list[Service]:
+    """Load every spec; report the problems of all files together; reject duplicate services."""
+    from sre_gen.spec import load_service
+
+    services: list[Service] = []
+    problems = []
+    for path in paths:
+        try:
+            services.append(load_service(path, display_path(path)))
+        except SpecError as exc:
+            problems.extend(exc.problems)
+    seen: dict[str, Service] = {}
+    for svc in services:
+        if svc.name in seen:
+            from sre_gen.errors import SpecProblem
+
+            problems.append(SpecProblem(svc.spec_path, 1, 1, "service.name",
+                                        f"service {svc.name!r} is also defined in "
+                                        f"{seen[svc.name].spec_path}"))
+        seen[svc.name] = svc
+    if problems:
+        raise SpecError(problems)
+    return services
+
+
+def compile_service(service: Service, ctx: Context) -> dict[str, str]:
+    """Every generated file of one service: relative path -> text (without the header)."""
+    files: dict[str, str] = {}
+    for name in TARGETS:
+        module = importlib.import_module(name)
+        for rel, text in module.build(service, ctx).items():
+            if rel in files:
+                raise AssertionError(f"{name} and another target both write {rel}")
+            files[rel] = text
+    return files
+
+
+def spec_reference(spec_path: str, out_dir: Path) -> str:
+    """The spec as named in generated headers: relative to the output's parent (the repo root),
+    so the bytes do not depend on the working directory."""
+    spec = Path(spec_path).resolve()
+    root = out_dir.resolve().parent
+    try:
+        return spec.relative_to(root).as_posix()
+    except ValueError:
+        return f"{spec.parent.name}/{spec.name}"
+
+
+def render_all(specs: list[Path] | None, out_dir: Path, ctx: Context):
+    """Load and compile everything in memory. Returns [(service, {path: bytes})]."""
+    from sre_gen.output import write
+
+    services = load_services(discover(specs))
+    out = []
+    for svc in services:
+        files = compile_service(svc, ctx)
+        out.append((svc, write.with_headers(files, spec_reference(svc.spec_path, out_dir))))
+    return out

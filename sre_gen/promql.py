@@ -1,0 +1,89 @@
+"""PromQL text built safely: escaped label values, validated names, window placeholders, parsing.
+
+Nothing from the spec reaches a PromQL string except through ``quote`` (label values) or as a name
+that validation has already matched against ``METRIC_NAME``/``LABEL_NAME``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from sre_gen.durations import format_duration
+from sre_gen.model import Matcher, MetricSelector
+
+METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
+LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+WINDOW_PLACEHOLDER = "{{window}}"
+_PLACEHOLDER_ANY = re.compile(r"\{\{\s*\.?window\s*\}\}")
+
+
+def quote(value: str) -> str:
+    """A PromQL double-quoted string literal for any text (backslash, quote, newline escaped)."""
+    out = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+    out = out.replace("\t", "\\t")
+    return f'"{out}"'
+
+
+def matchers(items: Iterable[Matcher] | Iterable[tuple[str, str]]) -> str:
+    """``{a="x",b=~"y"}``; tuples are equality matchers. Empty -> empty string."""
+    parts = []
+    for item in items:
+        if isinstance(item, Matcher):
+            parts.append(f"{item.name}{item.op}{quote(item.value)}")
+        else:
+            name, value = item
+            parts.append(f"{name}={quote(value)}")
+    return "{" + ",".join(parts) + "}" if parts else ""
+
+
+def selector(sel: MetricSelector, suffix: str = "", extra: Iterable[Matcher] = ()) -> str:
+    return f"{sel.metric}{suffix}{matchers(list(sel.matchers) + list(extra))}"
+
+
+def has_window_placeholder(query: str) -> bool:
+    return bool(_PLACEHOLDER_ANY.search(query))
+
+
+def render_window(query: str, window_seconds: int) -> str:
+    """Replace every ``{{window}}`` (also Sloth's ``{{.window}}``) with a Prometheus duration."""
+    return _PLACEHOLDER_ANY.sub(format_duration(window_seconds), query)
+
+
+def parse(query: str):
+    """Parse PromQL; raise ValueError with promql-parser's message on a syntax error."""
+    import promql_parser
+
+    try:
+        return promql_parser.parse(query)
+    except ValueError:
+        raise
+    except Exception as exc:  # the Rust binding may raise other types for odd input
+        raise ValueError(str(exc)) from exc
+
+
+def metric_names(query: str) -> set[str]:
+    """Every metric name a query selects (vector and matrix selectors, also ``{__name__="x"}``)."""
+    import promql_parser
+
+    names: set[str] = set()
+
+    def visit(node) -> None:
+        if isinstance(node, promql_parser.MatrixSelector):
+            node = node.vector_selector
+        if isinstance(node, promql_parser.VectorSelector):
+            if node.name:
+                names.add(node.name)
+            for m in node.matchers.matchers:
+                if m.name == "__name__" and str(m.op).endswith("Equal"):
+                    names.add(m.value)
+            return
+        for attr in ("expr", "lhs", "rhs", "param"):
+            child = getattr(node, attr, None)
+            if child is not None and not isinstance(child, (str, int, float)):
+                visit(child)
+        for arg in getattr(node, "args", None) or ():
+            visit(arg)
+
+    visit(parse(query))
+    return names

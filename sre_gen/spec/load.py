@@ -1,0 +1,235 @@
+"""Read a spec file safely into plain data plus a map of where every value stands.
+
+- YAML is composed with the safe loader (libyaml when present), so no Python objects are built.
+- Duplicate keys, several documents, non-mapping roots, empty and binary files are errors.
+- Aliases are allowed but their expansion is bounded, so a billion-laughs file fails fast.
+- ``Document.where(path)`` gives the 1-based (line, column) of any value; for a mapping key that
+  does not exist it falls back to the nearest existing parent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from sre_gen.errors import SpecError, SpecProblem
+
+MAX_BYTES = 2 * 1024 * 1024
+MAX_NODES = 50_000  # after alias expansion
+MAX_DEPTH = 64
+
+PathT = tuple  # tuple[str | int, ...]
+
+try:  # libyaml is several times faster; the pure-Python loader gives the same marks
+    _Loader = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - depends on the PyYAML build
+    _Loader = yaml.SafeLoader
+
+
+@dataclass
+class Document:
+    file: str
+    data: dict
+    positions: dict = field(default_factory=dict)  # path -> (line, col) of the value
+    key_positions: dict = field(default_factory=dict)  # path -> (line, col) of the key
+
+    def where(self, path: PathT, key: bool = False) -> tuple[int, int]:
+        path = tuple(path)
+        while True:
+            table = self.key_positions if key else self.positions
+            if path in table:
+                return table[path]
+            if key and path in self.positions:
+                return self.positions[path]
+            if not path:
+                return (1, 1)
+            path = path[:-1]
+
+    def problem(self, path: PathT, message: str, key: bool = False) -> SpecProblem:
+        line, col = self.where(path, key=key)
+        return SpecProblem(self.file, line, col, format_path(path), message)
+
+
+def format_path(path: PathT) -> str:
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _fail(file: str, line: int, col: int, message: str) -> SpecError:
+    return SpecError([SpecProblem(file, line, col, "", message)])
+
+
+def read_text(path: Path, display: str) -> str:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise _fail(display, 1, 1, "file not found") from None
+    except IsADirectoryError:
+        raise _fail(display, 1, 1, "is a directory, not a spec file") from None
+    except OSError as exc:
+        raise _fail(display, 1, 1, f"cannot read: {exc.strerror}") from None
+    if len(raw) > MAX_BYTES:
+        raise _fail(display, 1, 1, f"file is {len(raw)} bytes; specs are limited to {MAX_BYTES}")
+    if b"\x00" in raw:
+        raise _fail(display, 1, 1, "binary file (contains NUL bytes): expected a YAML spec")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise _fail(display, line, col, "not UTF-8 text: expected a YAML spec") from None
+    if not text.strip() or all(
+        not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()
+    ):
+        raise _fail(display, 1, 1, "empty spec: expected a mapping with apiVersion and service")
+    return text
+
+
+def load(path: Path, display: str | None = None) -> Document:
+    display = display or path.as_posix()
+    text = read_text(path, display)
+    return load_text(text, display)
+
+
+def load_text(text: str, display: str) -> Document:
+    try:
+        nodes = list(yaml.compose_all(text, Loader=_Loader))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        what = exc.problem or "invalid YAML"
+        if exc.context:
+            what = f"{exc.context}: {what}"
+        raise _fail(display, line, col, f"YAML syntax error: {what}") from None
+    except yaml.YAMLError as exc:  # e.g. reader errors for control characters
+        mark = getattr(exc, "problem_mark", None)
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        raise _fail(display, line, col, f"YAML error: {exc}") from None
+    except RecursionError:
+        raise _fail(display, 1, 1, "YAML nesting too deep") from None
+    nodes = [n for n in nodes if n is not None]
+    if not nodes:
+        raise _fail(display, 1, 1, "empty spec: expected a mapping with apiVersion and service")
+    if len(nodes) > 1:
+        mark = nodes[1].start_mark
+        raise _fail(
+            display, mark.line + 1, mark.column + 1, "several YAML documents: one spec per file"
+        )
+    root = nodes[0]
+    if not isinstance(root, yaml.MappingNode):
+        mark = root.start_mark
+        raise _fail(
+            display,
+            mark.line + 1,
+            mark.column + 1,
+            f"expected a mapping (apiVersion, service, slos...), got a {_kind(root)}",
+        )
+    doc = Document(display, {})
+    builder = _Builder(doc)
+    doc.data = builder.build(root, ())
+    if builder.problems:
+        raise SpecError(builder.problems)
+    return doc
+
+
+def _kind(node: yaml.Node) -> str:
+    if isinstance(node, yaml.MappingNode):
+        return "mapping"
+    if isinstance(node, yaml.SequenceNode):
+        return "list"
+    return "scalar"
+
+
+class _Builder:
+    """Node tree -> plain data, recording positions, duplicate keys and expansion size."""
+
+    def __init__(self, doc: Document):
+        self.doc = doc
+        self.count = 0
+        self.problems: list[SpecProblem] = []
+        self._constructor = _Loader("")  # for scalar resolution (int, float, bool, null...)
+
+    def build(self, node: yaml.Node, path: PathT):
+        self.count += 1
+        if self.count > MAX_NODES:
+            mark = node.start_mark
+            raise _fail(
+                self.doc.file,
+                mark.line + 1,
+                mark.column + 1,
+                f"document expands to more than {MAX_NODES} values (alias bomb?)",
+            )
+        if len(path) > MAX_DEPTH:
+            mark = node.start_mark
+            raise _fail(self.doc.file, mark.line + 1, mark.column + 1, "nesting too deep")
+        mark = node.start_mark
+        self.doc.positions.setdefault(path, (mark.line + 1, mark.column + 1))
+        if isinstance(node, yaml.MappingNode):
+            out: dict = {}
+            for key_node, value_node in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    kmark = key_node.start_mark
+                    self.problems.append(
+                        SpecProblem(
+                            self.doc.file,
+                            kmark.line + 1,
+                            kmark.column + 1,
+                            _fmt(path),
+                            "merge keys (<<) are not supported: write the keys out",
+                        )
+                    )
+                    continue
+                key = self._scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else None
+                kmark = key_node.start_mark
+                if not isinstance(key, str):
+                    self.problems.append(
+                        SpecProblem(
+                            self.doc.file,
+                            kmark.line + 1,
+                            kmark.column + 1,
+                            _fmt(path),
+                            f"mapping keys must be strings, got {key!r}"
+                            if key_node.tag != "tag:yaml.org,2002:map"
+                            else "mapping keys must be strings",
+                        )
+                    )
+                    continue
+                child = path + (key,)
+                if key in out:
+                    first = self.doc.key_positions[child]
+                    self.problems.append(
+                        SpecProblem(
+                            self.doc.file,
+                            kmark.line + 1,
+                            kmark.column + 1,
+                            _fmt(child),
+                            f"duplicate key {key!r} (first at line {first[0]})",
+                        )
+                    )
+                    continue
+                self.doc.key_positions[child] = (kmark.line + 1, kmark.column + 1)
+                out[key] = self.build(value_node, child)
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
+        return self._scalar(node)
+
+    def _scalar(self, node: yaml.ScalarNode):
+        try:
+            return self._constructor.construct_object(node, deep=True)
+        except yaml.constructor.ConstructorError as exc:
+            mark = node.start_mark
+            raise _fail(
+                self.doc.file, mark.line + 1, mark.column + 1, f"bad scalar: {exc.problem}"
+            ) from None
+
+
+def _fmt(path: PathT) -> str:
+    return format_path(path)
