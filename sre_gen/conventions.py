@@ -203,3 +203,8 @@ def dashboard_url(base_url: str, service: str, kind: str) -> str:
 
 SLO_DASHBOARD = "slo"
 GOLDEN_DASHBOARD = "golden-signals"
+
+
+def hpa_name(workload: str, provider: str) -> str:
+    """Name of the HorizontalPodAutoscaler object: KEDA names the HPA it owns keda-hpa-<name>."""
+    return f"keda-hpa-{workload}" if provider == "keda" else workload

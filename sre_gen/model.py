@@ -126,24 +126,6 @@ class ErrorBudgetPolicy:
 
 
 @dataclass(frozen=True)
-class ThresholdAlert:
-    """A golden-signal indicator, security rule, or any simple ``query op threshold`` alert."""
-
-    name: str  # spec name (kebab-case), unique within its section
-    signal: str  # latency | traffic | errors | saturation | security | backup | capacity
-    query: str  # PromQL, already rendered
-    op: CompareOp
-    threshold: Decimal
-    severity: str
-    for_seconds: int
-    summary: str
-    description: str
-    unit: str = ""  # seconds | percentunit | reqps | short | ...
-    runbook: str | None = None
-    level: str = ""  # warning | critical | low | high | "" (for inhibition twins)
-
-
-@dataclass(frozen=True)
 class GoldenSignal:
     name: str
     signal: str  # latency | traffic | errors | saturation
@@ -156,6 +138,8 @@ class GoldenSignal:
     high: Decimal | None  # traffic only
     for_seconds: int
     runbook: str | None
+    warning_severity: str = "warning"
+    critical_severity: str = "critical"
     line: int = 0
 
 

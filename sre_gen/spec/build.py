@@ -107,6 +107,7 @@ def _policy(spec: dict) -> model.ErrorBudgetPolicy:
 def _golden(doc: Document, spec: dict) -> tuple[model.GoldenSignal, ...]:
     out = []
     gs = spec.get("goldenSignals") or {}
+    severities = gs.get("severities") or {}
     default_units = {"latency": "s", "traffic": "reqps", "errors": "percentunit",
                      "saturation": "percentunit"}
     for signal in ("latency", "traffic", "errors", "saturation"):
@@ -119,7 +120,10 @@ def _golden(doc: Document, spec: dict) -> tuple[model.GoldenSignal, ...]:
                 query=ind["query"], unit=ind.get("unit", default_units[signal]),
                 warning=dec("warning"), critical=dec("critical"), low=dec("low"),
                 high=dec("high"), for_seconds=_dur(ind.get("for"), "5m"),
-                runbook=ind.get("runbook"), line=doc.where(("goldenSignals", signal, i))[0],
+                runbook=ind.get("runbook"),
+                warning_severity=severities.get("warning", "warning"),
+                critical_severity=severities.get("critical", "critical"),
+                line=doc.where(("goldenSignals", signal, i))[0],
             ))
     return tuple(out)
 

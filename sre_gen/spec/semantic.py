@@ -408,6 +408,10 @@ def _severities(c: _Checker) -> list[tuple[tuple, str]]:
             sub = alerts.get(key)
             if isinstance(sub, dict) and "severity" in sub:
                 out.append((("errorBudgetPolicy", "alerts", key, "severity"), sub["severity"]))
+    gs = c.data.get("goldenSignals")
+    if isinstance(gs, dict) and isinstance(gs.get("severities"), dict):
+        for key, sev in gs["severities"].items():
+            out.append((("goldenSignals", "severities", key), sev))
     for section in (("alerts",), ("security",), ("disasterRecovery", "backups"),
                     ("capacity", "resources")):
         for path, item in c.items(section):
