@@ -35,6 +35,12 @@ LABEL_HORIZON = "horizon"
 LABEL_LEVEL = "level"
 
 IDENTITY_LABELS = (LABEL_SERVICE, LABEL_SLO)
+# Label names sre-gen sets itself; metadata labels from the spec may not use them.
+RESERVED_LABELS = frozenset({
+    LABEL_SERVICE, LABEL_SLO, LABEL_WINDOW, LABEL_SEVERITY, LABEL_TIER, LABEL_INCIDENT,
+    LABEL_LONG_WINDOW, LABEL_SHORT_WINDOW, "signal", "indicator", "rule", "data", "resource",
+    "horizon", "level", "alertname", "alertstate", "objective", "sli", "le", "job", "instance",
+})
 
 # ---- SLO recording rules ------------------------------------------------------------------------
 SLO_INFO = "sre_gen_slo_info"

@@ -83,6 +83,7 @@ class BurnTier:
     short_window: int  # seconds
     severity: str
     budget_share_percent: Decimal | None = None  # as given in the spec, if given that way
+    for_seconds: int = 0  # pending duration (the workbook advises none)
 
 
 @dataclass(frozen=True)

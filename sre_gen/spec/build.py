@@ -58,7 +58,9 @@ def _tiers(policy: dict, slo: dict, window: int) -> tuple[model.BurnTier, ...]:
             continue
         rate, long_w, short_w = values.resolve_tier(tier, window)
         share = to_decimal(tier["budgetPercent"]) if "budgetPercent" in tier else None
-        out.append(model.BurnTier(tier["name"], rate, long_w, short_w, tier["severity"], share))
+        for_s = parse_duration(tier["for"]) if "for" in tier else 0
+        out.append(model.BurnTier(tier["name"], rate, long_w, short_w, tier["severity"], share,
+                                  for_s))
     return tuple(out)
 
 

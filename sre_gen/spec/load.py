@@ -84,7 +84,8 @@ def read_text(path: Path, display: str) -> str:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise _fail(display, line, col, "not UTF-8 text: expected a YAML spec") from None
+        raise _fail(display, line, col, f"not UTF-8 text (byte 0x{raw[exc.start]:02x}): save the "
+                    "spec as UTF-8") from None
     if not text.strip() or all(
         not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()
     ):
@@ -102,11 +103,7 @@ def load_text(text: str, display: str) -> Document:
     try:
         nodes = list(yaml.compose_all(text, Loader=_Loader))
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        what = exc.problem or "invalid YAML"
-        if exc.context:
-            what = f"{exc.context}: {what}"
+        line, col, what = _syntax_error(exc, text)
         raise _fail(display, line, col, f"YAML syntax error: {what}") from None
     except yaml.YAMLError as exc:  # e.g. reader errors for control characters
         mark = getattr(exc, "problem_mark", None)
@@ -137,6 +134,44 @@ def load_text(text: str, display: str) -> Document:
     if builder.problems:
         raise SpecError(builder.problems)
     return doc
+
+
+def _syntax_error(exc: yaml.MarkedYAMLError, text: str) -> tuple[int, int, str]:
+    """Position and message of a YAML syntax error, with a hint for the usual causes."""
+    mark = exc.problem_mark or exc.context_mark
+    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    problem = exc.problem or "invalid YAML"
+    what = f"{exc.context}: {problem}" if exc.context else problem
+    if mark is not None and (text[mark.index : mark.index + 1] == "\t" or "tab" in problem):
+        return line, col, "tab character: indent with spaces, YAML does not allow tabs"
+    quoted = exc.context == "while scanning a quoted scalar" and exc.context_mark is not None
+    if quoted:  # the string runs to the end of the file: point at its opening quote
+        start = exc.context_mark
+        return start.line + 1, start.column + 1, "this quoted string is never closed"
+    if mark is not None:
+        start = _quoted_scalar_ending_on(text, mark.line)
+        if start is not None:
+            return (start.line + 1, start.column + 1,
+                    f"this quoted string runs on to line {line}, where parsing fails ({problem}): "
+                    "is its closing quote missing?")
+    if problem.startswith("mapping values are not allowed"):
+        what += " (a key indented deeper than the one above it, or a value with ': ' to quote)"
+    elif "expected key" in problem or "<block end>" in problem:
+        what += " (check the indentation of this line)"
+    return line, col, what
+
+
+def _quoted_scalar_ending_on(text: str, line: int):
+    """Start mark of a quoted scalar spanning several lines and ending on ``line`` (0-based)."""
+    found = None
+    try:
+        for token in yaml.scan(text, Loader=yaml.SafeLoader):
+            if (isinstance(token, yaml.ScalarToken) and token.style in ('"', "'")
+                    and token.start_mark.line < token.end_mark.line == line):
+                found = token.start_mark
+    except yaml.YAMLError:
+        pass
+    return found
 
 
 def _kind(node: yaml.Node) -> str:

@@ -12,11 +12,12 @@ import re
 from collections.abc import Iterator
 
 from sre_gen import burnrate, conventions, promql
-from sre_gen.durations import DurationError, num, parse_duration, to_decimal
+from sre_gen.durations import DURATION_PATTERN, DurationError, num, parse_duration, to_decimal
 from sre_gen.spec import values
 from sre_gen.spec.load import Document
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_DURATION_SHAPE = re.compile(DURATION_PATTERN)
 MAX_STABILIZATION = 3600
 MAX_POLICY_PERIOD = 1800
 
@@ -49,8 +50,8 @@ class _Checker:
         return [(path + (i,), item) for i, item in enumerate(node) if isinstance(item, dict)]
 
     def duration(self, path: tuple, text: object) -> int | None:
-        if not isinstance(text, str):
-            return None
+        if not isinstance(text, str) or not _DURATION_SHAPE.search(text):
+            return None  # not a string or not the schema's pattern: the schema check reports it
         try:
             return parse_duration(text)
         except DurationError as exc:
@@ -80,7 +81,10 @@ class _Checker:
         try:
             promql.parse(text)
         except ValueError as exc:
-            self.add(path, f"invalid PromQL: {exc}")
+            detail = str(exc)
+            if detail == "invalid promql query":  # promql-parser's message for any grammar error
+                detail = "syntax error (a missing operand, a stray token or a misplaced keyword)"
+            self.add(path, f"invalid PromQL: {detail}")
 
 
 def check(doc: Document) -> list:
@@ -183,8 +187,9 @@ def _check_reachable(c, path, slo, tier, window, budget, explicit) -> None:
         rate, long_w, _ = values.resolve_tier(tier, window)
         where = path + ("alerting", "tiers") if explicit else path + ("objective",)
         if long_w > window:
-            c.add(where, f"tier {tier['name']!r} has a long window ({tier['longWindow']}) "
-                         f"longer than the SLO window ({slo.get('window', '30d')})")
+            c.add(where if explicit else path + ("window",),
+                  f"tier {tier['name']!r} has a long window ({tier['longWindow']}) "
+                  f"longer than the SLO window ({slo.get('window', '30d')})")
         if not burnrate.reachable(rate, budget):
             best = burnrate.max_reachable_burn_rate(budget)
             c.add(where, f"tier {tier['name']!r} can never fire for objective "
@@ -289,7 +294,8 @@ def _check_security(c: _Checker) -> None:
             counter = rule.get("counter") or {}
             if isinstance(counter.get("query"), str):
                 if not promql.has_window_placeholder(counter["query"]):
-                    c.add(path + ("counter", "query"), "query must contain {{window}}")
+                    c.add(path + ("counter", "query"), "query must contain {{window}} where the "
+                          "range goes, e.g. sum(increase(x_total[{{window}}]))")
                 else:
                     c.query(path + ("counter", "query"), counter["query"], 300)
 
@@ -422,8 +428,8 @@ def _severities(c: _Checker) -> list[tuple[tuple, str]]:
 
 def _check_labels(c: _Checker) -> None:
     """Label values may hold any text (it is escaped), but not control characters."""
-    maps = [("service", "labels"), ("settings", "prometheusRuleLabels")]
-    maps += [p + ("labels",) for p, _ in c.items(("slos",))]
+    metadata = [("service", "labels")] + [p + ("labels",) for p, _ in c.items(("slos",))]
+    maps = metadata + [("settings", "prometheusRuleLabels")]
     maps += [p + ("labels",) for p, _ in c.items(("alerts",))]
     for path in maps:
         node = c.data
@@ -435,6 +441,9 @@ def _check_labels(c: _Checker) -> None:
                     c.add(path + (key,), "label values must not contain control characters")
                 if key.startswith("__"):
                     c.add(path + (key,), "label names starting with __ are reserved", key=True)
+                elif path in metadata and key in conventions.RESERVED_LABELS:
+                    c.add(path + (key,), f"label {key!r} is set by sre-gen itself; choose "
+                                         "another name for this metadata label", key=True)
 
 
 def _check_alert_names(c: _Checker) -> None:

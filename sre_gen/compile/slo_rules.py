@@ -1,0 +1,217 @@
+"""SLO recording rules and multi-window multi-burn-rate alerts.
+
+Per SLO, in one recording group (rules of a group run in order, so derived windows see fresh base
+values):
+1. base series at the base window: bad events/s and all events/s (gauge SLIs: one 0/1 sample per
+   evaluation);
+2. ``slo:sli_error:ratio_rate<W>`` for every window W: from raw counters up to rawWindowMax
+   (exact), derived above it as sum_over_time(bad) / sum_over_time(all) over the base series,
+   which weights every base interval by its traffic (request-weighted, unlike Sloth's average of
+   ratios) and reads one series per SLO instead of the raw series (unlike Pyrra's increase[30d]);
+3. objective, error budget, window, burn rates, budget remaining, and an info series.
+Identity labels on every SLI series are only service, slo (and window): metadata lives on the
+info series, so editing it never restarts a long window.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sre_gen import burnrate, promql
+from sre_gen import conventions as cv
+from sre_gen.compile.rulebase import Group, Rule, alert_annotations, alert_labels, literal
+from sre_gen.durations import format_duration, humanize_duration, num
+from sre_gen.model import SLO, EventSource, GaugeSLI, LatencySLI, RatioSLI, Service
+from sre_gen.windows import is_raw, slo_windows
+
+_BAD_OP = {">": "<=", ">=": "<", "<": ">=", "<=": ">"}
+
+
+def identity(service: Service, slo: SLO) -> str:
+    return promql.matchers([(cv.LABEL_SERVICE, service.name), (cv.LABEL_SLO, slo.name)])
+
+
+def _events(src: EventSource, window: int) -> str:
+    if src.query is not None:
+        return promql.render_window(src.query, window)
+    return f"sum(rate({promql.selector(src.selector)}[{format_duration(window)}]))"
+
+
+def le_matcher(threshold: Decimal) -> str:
+    """Match the bucket in both spellings: Prometheus 2 keeps the exporter's ``le="1"``,
+    Prometheus 3 normalises classic histograms to ``le="1.0"``."""
+    text = num(threshold)
+    pattern = f"{text}|{text}\\.0" if "." not in text else text.replace(".", "\\.")
+    return f"le=~{promql.quote(pattern)}"
+
+
+def _latency_parts(sli: LatencySLI, window: int) -> tuple[str, str]:
+    w = format_duration(window)
+    sel = sli.histogram
+    inner = promql.matchers(sel.matchers)[1:-1] if sel.matchers else ""
+    le = le_matcher(sli.threshold_seconds)
+    bucket = f"{sel.metric}_bucket{{{inner + ',' if inner else ''}{le}}}"
+    good = f"sum(rate({bucket}[{w}]))"
+    total = f"sum(rate({promql.selector(sel, '_count')}[{w}]))"
+    return good, total
+
+
+def raw_errors(sli: RatioSLI | LatencySLI, window: int) -> str:
+    """Bad events per second over ``window`` from the raw series (0 when none are bad yet)."""
+    if isinstance(sli, LatencySLI):
+        good, total = _latency_parts(sli, window)
+        return f"clamp_min({total} - ({good} or vector(0)), 0)"
+    if sli.events_are_good:
+        total = _events(sli.total, window)
+        return f"clamp_min({total} - ({_events(sli.events, window)} or vector(0)), 0)"
+    return f"({_events(sli.events, window)} or vector(0))"
+
+
+def raw_total(sli: RatioSLI | LatencySLI, window: int) -> str:
+    if isinstance(sli, LatencySLI):
+        return _latency_parts(sli, window)[1]
+    return _events(sli.total, window)
+
+
+def gauge_bad(sli: GaugeSLI) -> str:
+    return f"max(({sli.query}) {_BAD_OP[sli.op]} bool {num(sli.threshold)})"
+
+
+def gauge_total(sli: GaugeSLI) -> str:
+    return f"count({sli.query}) > bool 0"
+
+
+def recording_group(service: Service, slo: SLO) -> Group:
+    st = service.settings
+    ident = identity(service, slo)
+    ids = ((cv.LABEL_SERVICE, service.name), (cv.LABEL_SLO, slo.name))
+    base = st.base_window
+    errors_name, total_name = cv.sli_errors(base), cv.sli_total(base)
+    rules: list[Rule] = []
+    if isinstance(slo.sli, GaugeSLI):
+        rules.append(Rule(record=errors_name, expr=gauge_bad(slo.sli), labels=ids, slo=slo.name))
+        rules.append(Rule(record=total_name, expr=gauge_total(slo.sli), labels=ids, slo=slo.name))
+    else:
+        rules.append(Rule(record=errors_name, expr=raw_errors(slo.sli, base), labels=ids,
+                          slo=slo.name))
+        rules.append(Rule(record=total_name, expr=raw_total(slo.sli, base), labels=ids,
+                          slo=slo.name))
+    for window in slo_windows(slo, st):
+        w = format_duration(window)
+        if window == base and not isinstance(slo.sli, GaugeSLI):
+            expr = f"{errors_name}{ident}\n/\n{total_name}{ident}"
+        elif is_raw(window, slo, st):
+            expr = f"{raw_errors(slo.sli, window)}\n/\n{raw_total(slo.sli, window)}"
+        else:
+            expr = (f"sum_over_time({errors_name}{ident}[{w}])\n/\n"
+                    f"sum_over_time({total_name}{ident}[{w}])")
+        rules.append(Rule(record=cv.sli_error_ratio(window), expr=expr,
+                          labels=ids + ((cv.LABEL_WINDOW, w),), slo=slo.name))
+    budget = num(slo.error_budget)
+    rules += [
+        Rule(record=cv.SLO_OBJECTIVE, expr=f"vector({num(slo.objective_ratio)})", labels=ids,
+             slo=slo.name),
+        Rule(record=cv.SLO_ERROR_BUDGET, expr=f"vector({budget})", labels=ids, slo=slo.name),
+        Rule(record=cv.SLO_TIME_WINDOW, expr=f"vector({slo.window})", labels=ids, slo=slo.name),
+        Rule(record=cv.SLO_CURRENT_BURN_RATE, expr=f"{cv.sli_error_ratio(base)}{ident} / {budget}",
+             labels=ids, slo=slo.name),
+        Rule(record=cv.SLO_PERIOD_BURN_RATE,
+             expr=f"{cv.sli_error_ratio(slo.window)}{ident} / {budget}", labels=ids, slo=slo.name),
+        Rule(record=cv.SLO_BUDGET_REMAINING, expr=f"1 - {cv.SLO_PERIOD_BURN_RATE}{ident}",
+             labels=ids, slo=slo.name),
+        Rule(record=cv.SLO_INFO, expr="vector(1)", labels=ids + _info_labels(service, slo),
+             slo=slo.name),
+    ]
+    return Group(cv.group_slo_recordings(service.name, slo.name), st.evaluation_interval,
+                 tuple(rules))
+
+
+def _info_labels(service: Service, slo: SLO) -> tuple:
+    kind = {RatioSLI: "ratio", LatencySLI: "latency", GaugeSLI: "gauge"}[type(slo.sli)]
+    out = {"objective": num(slo.objective_percent), cv.LABEL_WINDOW: format_duration(slo.window),
+           "sli": kind}
+    if service.team:
+        out[cv.LABEL_TEAM] = service.team
+    for k, v in service.labels + slo.labels:
+        out.setdefault(k, v)
+    return tuple(out.items())
+
+
+def alerting_group(service: Service, slo: SLO) -> Group | None:
+    rules = [*burn_alerts(service, slo)]
+    policy = service.policy.alerts
+    prefix = service.settings.alert_prefix
+    ident = identity(service, slo)
+    title = f"{service.name} {slo.name} SLO"
+    if policy.exhausted_enabled:
+        name = cv.slo_alert_exhausted(prefix, slo.name)
+        rules.append(Rule(
+            alert=name, expr=f"{cv.SLO_BUDGET_REMAINING}{ident} <= 0", kind="slo-exhausted",
+            labels=alert_labels(service, policy.exhausted_severity, ((cv.LABEL_SLO, slo.name),)),
+            annotations=alert_annotations(
+                service, name, literal(f"The {title} has spent its error budget."),
+                literal(f"{title}: the error budget over {format_duration(slo.window)} is "
+                        f"exhausted (objective {num(slo.objective_percent)}%); ") +
+                "{{ $value | humanizePercentage }} of it remains.",
+                cv.SLO_DASHBOARD),
+            slo=slo.name, runbook=slo.runbook, threshold="0"))
+    if policy.absent_enabled:
+        name = cv.slo_alert_absent(prefix, slo.name)
+        rules.append(Rule(
+            alert=name, expr=f"absent({cv.sli_total(service.settings.base_window)}{ident})",
+            for_seconds=policy.absent_for, kind="slo-absent",
+            labels=alert_labels(service, policy.absent_severity, ((cv.LABEL_SLO, slo.name),)),
+            annotations=alert_annotations(
+                service, name, literal(f"The {title} has no SLI data."),
+                literal(f"{title}: no events recorded for "
+                        f"{humanize_duration(policy.absent_for)}; the metrics behind the SLI are "
+                        "missing, so its alerts cannot fire."),
+                cv.SLO_DASHBOARD),
+            slo=slo.name, runbook=slo.runbook))
+    if not rules:
+        return None
+    return Group(cv.group_slo_alerts(service.name, slo.name), service.settings.evaluation_interval,
+                 tuple(rules))
+
+
+def burn_alerts(service: Service, slo: SLO) -> list[Rule]:
+    prefix = service.settings.alert_prefix
+    ident = identity(service, slo)
+    budget = num(slo.error_budget)
+    name = cv.slo_alert_burn(prefix, slo.name)
+    base = service.settings.base_window
+    out = []
+    for tier in slo.tiers:
+        rate = num(tier.burn_rate)
+        lw, sw = format_duration(tier.long_window), format_duration(tier.short_window)
+        expr = (f"(\n  {cv.sli_error_ratio(tier.long_window)}{ident} / {budget} > {rate}\nand "
+                f"ignoring ({cv.LABEL_WINDOW})\n  {cv.sli_error_ratio(tier.short_window)}{ident}"
+                f" / {budget} > {rate}\n)")
+        guarded = slo.min_event_rate is not None and not isinstance(slo.sli, GaugeSLI)
+        if guarded:
+            expr += (f"\nand on ({cv.LABEL_SERVICE}, {cv.LABEL_SLO})\n  avg_over_time("
+                     f"{cv.sli_total(base)}{ident}[{lw}]) >= {num(slo.min_event_rate)}")
+        threshold_ratio = burnrate.error_ratio_threshold(tier.burn_rate, slo.error_budget)
+        exhaust = humanize_duration(float(burnrate.exhaustion_seconds(tier.burn_rate, slo.window)))
+        consumed = burnrate.budget_consumed_at_fire(tier.burn_rate, tier.long_window, slo.window)
+        title = f"{service.name} {slo.name} SLO"
+        summary = literal(f"The {title} is burning its error budget too fast ({tier.name}).")
+        description = (
+            literal(f"{title}: the error budget burns at ") + "{{ $value | printf \"%.2f\" }}" +
+            literal(f"x over {lw} (and over {sw}), above the {tier.name} threshold of {rate}x "
+                    f"(error ratio {num(burnrate.tidy(threshold_ratio))}). At {rate}x the "
+                    f"{format_duration(slo.window)} budget lasts {exhaust}; "
+                    f"{num(burnrate.tidy(consumed * 100))}% of it is spent when this fires.")
+        )
+        if guarded:
+            description += literal(f" Only alerts above {num(slo.min_event_rate)} events/s.")
+        out.append(Rule(
+            alert=name, expr=expr, kind="slo-burn", slo=slo.name, tier=tier.name,
+            for_seconds=tier.for_seconds,
+            labels=alert_labels(service, tier.severity, (
+                (cv.LABEL_SLO, slo.name), (cv.LABEL_TIER, tier.name),
+                (cv.LABEL_LONG_WINDOW, lw), (cv.LABEL_SHORT_WINDOW, sw))),
+            annotations=alert_annotations(service, name, summary, description, cv.SLO_DASHBOARD),
+            runbook=slo.runbook, threshold=rate,
+        ))
+    return out
