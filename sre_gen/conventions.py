@@ -214,3 +214,10 @@ GOLDEN_DASHBOARD = "golden-signals"
 def hpa_name(workload: str, provider: str) -> str:
     """Name of the HorizontalPodAutoscaler object: KEDA names the HPA it owns keda-hpa-<name>."""
     return f"keda-hpa-{workload}" if provider == "keda" else workload
+
+
+# Autoscaling manifests (sre_gen.compile.kubernetes): hpa + adapter files, or the KEDA file alone.
+HPA_FILE = f"{KUBERNETES_DIR}/hpa.yaml"
+PROMETHEUS_ADAPTER_RULES_FILE = f"{KUBERNETES_DIR}/prometheus-adapter-rules.yaml"
+PROMETHEUS_ADAPTER_VALUES_FILE = f"{KUBERNETES_DIR}/prometheus-adapter-values.yaml"
+KEDA_SCALEDOBJECT_FILE = f"{KUBERNETES_DIR}/keda-scaledobject.yaml"

@@ -51,9 +51,25 @@ def example_service():
     return load_service(EXAMPLE_SPEC, "specs/autogen-review-bot.yaml")
 
 
-def require_tool(name: str) -> str:
+def _require_tool(name: str) -> str:
     """Path of a real tool (promtool, amtool). Missing tools fail the test, never skip it:
     .ci/run installs them."""
     path = shutil.which(name)
     assert path, f"{name} is not installed; run .ci/run or the README's test command"
     return path
+
+
+@pytest.fixture(scope="session")
+def require_tool():
+    """require_tool("promtool") -> path; fails (never skips) when the tool is missing."""
+    return _require_tool
+
+
+@pytest.fixture(scope="session")
+def promtool() -> str:
+    return _require_tool("promtool")
+
+
+@pytest.fixture(scope="session")
+def amtool() -> str:
+    return _require_tool("amtool")

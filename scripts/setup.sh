@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Set up a development environment: .venv with sre-gen and its test dependencies, plus the real
+# promtool and amtool from Debian's prometheus / prometheus-alertmanager packages when missing.
+# Idempotent: safe to run again; it only installs what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+if ! .venv/bin/python -c 'import sre_gen, pytest, hypothesis, kubernetes_validate' 2>/dev/null \
+   || [ pyproject.toml -nt .venv/.sre-gen-installed ]; then
+  .venv/bin/python -m pip install --quiet --upgrade pip
+  .venv/bin/python -m pip install --quiet -e '.[test]'
+  touch .venv/.sre-gen-installed
+fi
+
+missing=()
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+command -v amtool >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ]; then SUDO=(); elif command -v sudo >/dev/null 2>&1; then SUDO=(sudo); else
+    echo "error: ${missing[*]} not installed (they provide promtool/amtool) and no root/sudo to" \
+         "install them; install them with your package manager and rerun" >&2
+    exit 4
+  fi
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "error: need ${missing[*]} (promtool/amtool); this is not a Debian/Ubuntu machine:" \
+         "install Prometheus' promtool and Alertmanager's amtool and rerun" >&2
+    exit 4
+  fi
+  echo "installing ${missing[*]} (for promtool/amtool)..." >&2
+  "${SUDO[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null
+fi
