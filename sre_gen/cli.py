@@ -120,7 +120,8 @@ def validate(specs: SpecArgs = None) -> None:
 
         services = pipeline.load_services(pipeline.discover(specs))
         for svc in services:
-            typer.echo(f"{svc.spec_path}: ok ({svc.name}: {len(svc.slos)} SLOs)")
+            n = len(svc.slos)
+            typer.echo(f"{svc.spec_path}: ok ({svc.name}: {n} SLO{'' if n == 1 else 's'})")
 
     _run(action)
 

@@ -194,6 +194,21 @@ def runbook_url(base_url: str, alertname: str) -> str:
     return f"{base_url.rstrip('/')}/{runbook_file(alertname)}#{github_anchor(alertname)}"
 
 
+RUNBOOK_INDEX_FILE = "README.md"  # runbooks/README.md: services, SLOs, every alert
+ALERTMANAGER_ROUTES_FILE = "alertmanager/routes.yaml"  # fragment to merge into a config
+ALERTMANAGER_CONFIG_FILE = "alertmanager/alertmanager.yml"  # complete config including it
+
+
+def alertmanager_receiver(service: str, receiver: str) -> str:
+    """Receiver name in Alertmanager: namespaced, so fragments of many services merge."""
+    return f"{service}/{receiver}"
+
+
+def business_hours_interval(service: str) -> str:
+    """Name of the time interval business-hours-only incident classes are active in."""
+    return f"{service}/business-hours"
+
+
 def dashboard_uid(service: str, kind: str) -> str:
     """Stable Grafana uid (<= 40 chars, [A-Za-z0-9-_])."""
     uid = f"{service}-{kind}"
@@ -209,6 +224,26 @@ def dashboard_url(base_url: str, service: str, kind: str) -> str:
 
 SLO_DASHBOARD = "slo"
 GOLDEN_DASHBOARD = "golden-signals"
+
+# Grafana file provisioning (sre_gen.compile.dashboards): where the provisioning file expects the
+# service's grafana/ folder to be mounted inside the Grafana container or pod.
+GRAFANA_DASHBOARDS_MOUNT = "/var/lib/grafana/dashboards"
+GRAFANA_PROVISIONING_DIR = "/etc/grafana/provisioning/dashboards"
+
+
+def dashboard_file(service: str, kind: str) -> str:
+    """Dashboard JSON, relative to the service folder: ``grafana/<service>-slo.json``."""
+    return f"{GRAFANA_DIR}/{service}-{kind}.json"
+
+
+def dashboard_provisioning_file(service: str) -> str:
+    """Grafana dashboard provider file: ``grafana/provisioning/dashboards/<service>.yaml``."""
+    return f"{GRAFANA_DIR}/provisioning/dashboards/{service}.yaml"
+
+
+def dashboard_mount_path(service: str) -> str:
+    """Where the provider reads the JSON: the service's grafana/ folder mounted here."""
+    return f"{GRAFANA_DASHBOARDS_MOUNT}/{service}"
 
 
 def hpa_name(workload: str, provider: str) -> str:

@@ -59,11 +59,15 @@ open a template action.
 from __future__ import annotations
 
 from decimal import ROUND_CEILING, Decimal, localcontext
+from typing import TYPE_CHECKING
 
 from sre_gen import conventions, promql
 from sre_gen.durations import num
 from sre_gen.model import Autoscaling, Matcher, PodMetric, ScalingRules, Service
 from sre_gen.output.yamlfmt import dump
+
+if TYPE_CHECKING:
+    from sre_gen.pipeline import Context
 
 MANAGED_BY = "sre-gen"
 
@@ -76,7 +80,7 @@ _SI_SUFFIX = {-9: "n", -6: "u", -3: "m", 0: "", 3: "k", 6: "M", 9: "G", 12: "T",
 _NANO = Decimal("1e-9")
 
 
-def build(service: Service, ctx) -> dict[str, str]:
+def build(service: Service, ctx: Context | None) -> dict[str, str]:
     a = service.autoscaling
     if a is None:
         return {}
