@@ -7,7 +7,6 @@ Recording-rule names follow Prometheus' ``level:metric:operations`` convention.
 
 from __future__ import annotations
 
-import hashlib
 import re
 
 from sre_gen.durations import format_duration
@@ -79,6 +78,14 @@ KSM_HPA_CURRENT = "kube_horizontalpodautoscaler_status_current_replicas"
 KSM_HPA_DESIRED = "kube_horizontalpodautoscaler_status_desired_replicas"
 KSM_HPA_MAX = "kube_horizontalpodautoscaler_spec_max_replicas"
 KSM_HPA_MIN = "kube_horizontalpodautoscaler_spec_min_replicas"
+# Their identifying labels (the HPA object's namespace and name).
+KSM_LABEL_NAMESPACE = "namespace"
+KSM_LABEL_HPA = "horizontalpodautoscaler"
+
+# Prometheus' own series of pending and firing alerts, and its labels.
+ALERTS = "ALERTS"
+LABEL_ALERTNAME = "alertname"
+LABEL_ALERTSTATE = "alertstate"
 
 # ---- names --------------------------------------------------------------------------------------
 _WORD = re.compile(r"[A-Za-z0-9]+")
@@ -214,6 +221,8 @@ def dashboard_uid(service: str, kind: str) -> str:
     uid = f"{service}-{kind}"
     if len(uid) <= 40:
         return uid
+    import hashlib  # lazy: 2 ms of start-up, needed only for long uids
+
     digest = hashlib.sha256(uid.encode()).hexdigest()[:8]
     return f"{uid[: 40 - 9]}-{digest}"
 

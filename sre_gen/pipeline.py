@@ -20,6 +20,9 @@ DEFAULT_OUT_DIR = Path("generated")
 TARGETS = (
     "sre_gen.compile.rules",
     "sre_gen.compile.kubernetes",
+    "sre_gen.compile.dashboards",
+    "sre_gen.compile.runbooks",
+    "sre_gen.compile.alertmanager",
 )
 
 

@@ -75,7 +75,7 @@ def metric_names(query: str) -> set[str]:
             if node.name:
                 names.add(node.name)
             for m in node.matchers.matchers:
-                if m.name == "__name__" and str(m.op).endswith("Equal"):
+                if m.name == "__name__" and m.op == promql_parser.MatchOp.Equal:
                     names.add(m.value)
             return
         for attr in ("expr", "lhs", "rhs", "param"):
