@@ -226,7 +226,7 @@ def autoscaling_group(service: Service) -> Group | None:
         return None
     prefix = service.settings.alert_prefix
     hpa = cv.hpa_name(a.name, a.provider)
-    sel = promql.matchers([("namespace", service.namespace), ("horizontalpodautoscaler", hpa)])
+    sel = promql.matchers([(cv.KSM_LABEL_NAMESPACE, service.namespace), (cv.KSM_LABEL_HPA, hpa)])
     at_max, unable = cv.hpa_at_max_alert(prefix), cv.hpa_unable_alert(prefix)
     rules = (
         Rule(alert=at_max, expr=f"{cv.KSM_HPA_CURRENT}{sel}\n>=\n{cv.KSM_HPA_MAX}{sel}",
