@@ -45,6 +45,21 @@ class SpecError(SreGenError):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
+class TemplateProblem(SreGenError):
+    """A user template (--templates DIR) does not parse or render: ``file:line: message``.
+
+    Exit 3 like an invalid spec: it is bad input in a file the user edits, fixed the same way (go to
+    file:line); 4 is for the machine (tools, permissions). A packaged template failing is a bug in
+    sre-gen and exits 123 instead."""
+
+    exit_code = EXIT_INVALID_SPEC
+
+    def __init__(self, where: str, line: int | None, message: str):
+        self.where = where
+        self.line = line
+        super().__init__(f"{where}:{line}: {message}" if line else f"{where}: {message}")
+
+
 class CheckFailed(SreGenError):
     """``sre-gen check`` found drift, or ``sre-gen test`` found failing tests."""
 

@@ -55,11 +55,15 @@ def literal(text: str) -> str:
 
 
 def alert_labels(service: Service, severity: str, extra: tuple = ()) -> tuple:
-    """severity, incident class, team, the service's metadata labels, then ``extra``."""
+    """severity, incident class, service, team, the service's metadata labels, then ``extra``.
+
+    ``service`` is set on every alert (not only those whose expression keeps it): Alertmanager
+    routes a service's alerts by it, and custom or kube-state-metrics alerts lack or mislabel it."""
     labels: dict[str, str] = {cv.LABEL_SEVERITY: severity}
     cls = service.incident_class_for(severity)
     if cls is not None:
         labels[cv.LABEL_INCIDENT] = cls.name
+    labels[cv.LABEL_SERVICE] = service.name
     if service.team:
         labels[cv.LABEL_TEAM] = service.team
     for k, v in service.labels:

@@ -193,7 +193,8 @@ def test_hostile_text_stays_literal_with_real_promtool(tmp_path: Path, promtool)
             "alert_rule_test": [{
                 "eval_time": "5m", "alertname": "Hostile",
                 "exp_alerts": [{
-                    "exp_labels": {"severity": "critical", "team": "q-team",
+                    "exp_labels": {"severity": "critical", "service": "escape-test",
+                                   "team": "q-team",
                                    "owner": 'O\'Neil "the" {{ .Boss }} \\ back',
                                    "note": "line one\nline two", "quoted": 'a "b" {{ c }}'},
                     "exp_annotations": {
