@@ -23,7 +23,7 @@ app = typer.Typer(
         "Compile one declarative SRE spec per service (specs/*.yaml) into Prometheus rules, "
         "promtool tests, Grafana dashboards, Kubernetes HPA manifests, runbooks and "
         "Alertmanager routing.\n\n"
-        "Exit codes: 0 ok, 1 check or test failed, 2 usage, 3 invalid spec, "
+        "Exit codes: 0 ok, 1 check or test failed, 2 usage, 3 invalid spec or template, "
         "4 environment (tool missing, output not writable), 123 internal error."
     ),
     no_args_is_help=True,
@@ -113,7 +113,8 @@ def _run(action: Callable[[], int | None]) -> None:
 @app.command()
 def validate(specs: SpecArgs = None) -> None:
     """Check specs against the schema and the semantic rules; print every problem as
-    file:line:col: field.path: message. Exit 0 when valid, 3 when not."""
+    file:line:col: field.path: message. Exit 0 when valid, 3 when not, 2 when no spec is
+    found."""
 
     def action() -> None:
         from sre_gen import pipeline
@@ -134,7 +135,8 @@ def schema(
     ] = None,
 ) -> None:
     """Print the spec's JSON Schema (draft 2020-12). Point editors at it with a first line
-    `# yaml-language-server: $schema=<path>`."""
+    `# yaml-language-server: $schema=<path>`. Exit 0, or 4 when the output file cannot be
+    written."""
 
     def action() -> None:
         from importlib import resources
@@ -159,7 +161,8 @@ def generate(
 ) -> None:
     """Compile specs into <out>/<service>/ (rules, tests, dashboards, manifests, runbooks,
     routing). All specs are compiled before anything is written; each service folder is replaced
-    atomically, files no longer produced are removed, files sre-gen does not own are kept."""
+    atomically, files no longer produced are removed, files sre-gen does not own are kept.
+    Exit 0 when written, 3 when a spec is invalid, 4 when the output is not writable."""
 
     def action() -> None:
         from sre_gen import pipeline
@@ -181,7 +184,8 @@ def check(
     diff: Annotated[bool, typer.Option("--diff", help="Show a unified diff of changes.")] = False,
 ) -> None:
     """Regenerate in memory and compare with <out>/. Exit 0 when up to date, 1 with the list of
-    changed, missing and stale files (the CI and pre-commit gate)."""
+    changed, missing and stale files (the CI and pre-commit gate), 3 when a spec is
+    invalid."""
 
     def action() -> int:
         from sre_gen import pipeline
@@ -204,6 +208,40 @@ def check(
             return errors.EXIT_FAILED
         typer.echo(f"up to date: {len(rendered)} service(s)")
         return 0
+
+    _run(action)
+
+
+@app.command()
+def test(
+    specs: SpecArgs = None,
+    out: OutOption = Path("generated"),
+    promtool: Annotated[
+        str | None,
+        typer.Option("--promtool", metavar="PATH", show_default=False,
+                     help="promtool binary (default: $PROMTOOL, else promtool on PATH)."),
+    ] = None,
+    timeout: Annotated[
+        float, typer.Option("--timeout", metavar="SECONDS",
+                            help="Longest one promtool run may take.")
+    ] = 300.0,
+    jobs: Annotated[
+        int | None,
+        typer.Option("--jobs", "-j", min=1, show_default=False,
+                     help="promtool runs in parallel (default: the number of CPUs)."),
+    ] = None,
+) -> None:
+    """Run promtool on the generated output in <out>/ (run `sre-gen generate` first): `check
+    rules` on the rule files, `test rules` on prometheus/tests/*.yaml and on the spec's own tests
+    in <spec dir>/<spec name>.tests/*.yaml (their rule_files are pointed at the generated rules).
+    Exit 0 when all pass, 1 on a failure or out-of-date output, 4 when promtool is missing or a
+    run exceeds --timeout."""
+
+    def action() -> int:
+        from sre_gen.commands import test as test_command
+
+        return test_command.run(specs, out, promtool=promtool, timeout=timeout, jobs=jobs,
+                                echo=typer.echo)
 
     _run(action)
 

@@ -23,7 +23,7 @@ def parse_duration(text: str) -> int:
     """``1h30m`` -> 5400. Units w d h m s, each at most once, largest first; no zero duration."""
     if not isinstance(text, str) or not text:
         raise DurationError(f"expected a duration such as 5m, 1h or 30d, got {text!r}")
-    match = _DURATION.match(text)
+    match = _DURATION.fullmatch(text)  # not .match: its $ would accept a trailing newline
     if not match:
         raise DurationError(
             f"{text!r} is not a duration: use whole numbers with units w, d, h, m, s, "

@@ -53,10 +53,14 @@ class Document:
 
 
 def format_path(path: PathT) -> str:
+    """``slos[0].sli.ratio``; a key that is empty, has spaces, dots, brackets, quotes or
+    unprintable characters is shown quoted: ``service.labels['a b']``."""
     out = ""
     for part in path:
         if isinstance(part, int):
             out += f"[{part}]"
+        elif not part or not part.isprintable() or any(c in part for c in " .[]'\""):
+            out += f"[{part!r}]"
         else:
             out += f".{part}" if out else str(part)
     return out
@@ -105,13 +109,17 @@ def load_text(text: str, display: str) -> Document:
     except yaml.MarkedYAMLError as exc:
         line, col, what = _syntax_error(exc, text)
         raise _fail(display, line, col, f"YAML syntax error: {what}") from None
-    except yaml.YAMLError as exc:  # e.g. reader errors for control characters
+    except yaml.reader.ReaderError as exc:  # control characters in the text
+        line, col = _reader_position(exc, text)
+        char = f"U+{exc.character:04X}" if isinstance(exc.character, int) else repr(exc.character)
+        raise _fail(display, line, col, f"YAML error: {exc.reason}: found {char}") from None
+    except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         raise _fail(display, line, col, f"YAML error: {exc}") from None
     except RecursionError:
         raise _fail(display, 1, 1, "YAML nesting too deep") from None
-    nodes = [n for n in nodes if n is not None]
+    nodes = [n for n in nodes if n is not None and not _is_empty(n)]
     if not nodes:
         raise _fail(display, 1, 1, "empty spec: expected a mapping with apiVersion and service")
     if len(nodes) > 1:
@@ -134,6 +142,14 @@ def load_text(text: str, display: str) -> Document:
     if builder.problems:
         raise SpecError(builder.problems)
     return doc
+
+
+def _reader_position(exc: yaml.reader.ReaderError, text: str) -> tuple[int, int]:
+    """1-based line and column of a reader error; libyaml counts bytes, PyYAML characters."""
+    index = exc.position
+    if not (isinstance(exc.character, int) and text[index : index + 1] == chr(exc.character)):
+        index = len(text.encode("utf-8")[: exc.position].decode("utf-8", errors="ignore"))
+    return text.count("\n", 0, index) + 1, index - (text.rfind("\n", 0, index) + 1) + 1
 
 
 def _syntax_error(exc: yaml.MarkedYAMLError, text: str) -> tuple[int, int, str]:
@@ -165,13 +181,19 @@ def _quoted_scalar_ending_on(text: str, line: int):
     """Start mark of a quoted scalar spanning several lines and ending on ``line`` (0-based)."""
     found = None
     try:
-        for token in yaml.scan(text, Loader=yaml.SafeLoader):
+        for token in yaml.scan(text, Loader=_Loader):
             if (isinstance(token, yaml.ScalarToken) and token.style in ('"', "'")
                     and token.start_mark.line < token.end_mark.line == line):
                 found = token.start_mark
     except yaml.YAMLError:
         pass
     return found
+
+
+def _is_empty(node: yaml.Node) -> bool:
+    """An explicit but empty document (``---`` with nothing after it)."""
+    return (isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null"
+            and node.value == "" and not node.style)
 
 
 def _kind(node: yaml.Node) -> str:
@@ -193,19 +215,29 @@ class _Builder:
 
     def build(self, node: yaml.Node, path: PathT):
         self.count += 1
-        if self.count > MAX_NODES:
-            mark = node.start_mark
-            raise _fail(
-                self.doc.file,
-                mark.line + 1,
-                mark.column + 1,
+        if self.count > MAX_NODES:  # point at the top-level key whose aliases expand, not at
+            mark = node.start_mark  # the anchored node they share
+            top = path[:1]
+            line, col = self.doc.key_positions.get(top, (mark.line + 1, mark.column + 1))
+            raise SpecError([SpecProblem(
+                self.doc.file, line, col, _fmt(top),
                 f"document expands to more than {MAX_NODES} values (alias bomb?)",
-            )
+            )])
         if len(path) > MAX_DEPTH:
             mark = node.start_mark
-            raise _fail(self.doc.file, mark.line + 1, mark.column + 1, "nesting too deep")
+            raise _fail(self.doc.file, mark.line + 1, mark.column + 1,
+                        f"nesting deeper than {MAX_DEPTH} levels")
         mark = node.start_mark
         self.doc.positions.setdefault(path, (mark.line + 1, mark.column + 1))
+        if isinstance(node, yaml.ScalarNode) and node.tag in _TEXT_TAGS:
+            return node.value
+        if node.tag not in _PLAIN_TAGS:
+            self.problems.append(SpecProblem(
+                self.doc.file, mark.line + 1, mark.column + 1, _fmt(path),
+                f"unsupported YAML tag {_tag(node)}: a spec holds plain strings, numbers, "
+                "booleans, lists and mappings",
+            ))
+            return None
         if isinstance(node, yaml.MappingNode):
             out: dict = {}
             for key_node, value_node in node.value:
@@ -221,20 +253,25 @@ class _Builder:
                         )
                     )
                     continue
-                key = self._scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else None
                 kmark = key_node.start_mark
+                plain = key_node.tag in _PLAIN_TAGS or key_node.tag in _TEXT_TAGS
+                if not isinstance(key_node, yaml.ScalarNode) or not plain:
+                    self.problems.append(SpecProblem(
+                        self.doc.file, kmark.line + 1, kmark.column + 1, _fmt(path),
+                        f"mapping keys must be plain strings, not a {_kind(key_node)}"
+                        + ("" if plain else f" tagged {_tag(key_node)}"),
+                    ))
+                    continue
+                before = len(self.problems)
+                key = self._scalar(key_node, path)
+                if len(self.problems) > before:
+                    continue
                 if not isinstance(key, str):
-                    self.problems.append(
-                        SpecProblem(
-                            self.doc.file,
-                            kmark.line + 1,
-                            kmark.column + 1,
-                            _fmt(path),
-                            f"mapping keys must be strings, got {key!r}"
-                            if key_node.tag != "tag:yaml.org,2002:map"
-                            else "mapping keys must be strings",
-                        )
-                    )
+                    self.problems.append(SpecProblem(
+                        self.doc.file, kmark.line + 1, kmark.column + 1, _fmt(path),
+                        f"mapping keys must be strings: {key_node.value!r} reads as "
+                        f"{_scalar_kind(key)}; put it in quotes",
+                    ))
                     continue
                 child = path + (key,)
                 if key in out:
@@ -254,16 +291,51 @@ class _Builder:
             return out
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
-        return self._scalar(node)
+        return self._scalar(node, path)
 
-    def _scalar(self, node: yaml.ScalarNode):
+    def _scalar(self, node: yaml.ScalarNode, path: PathT):
+        if node.tag in _TEXT_TAGS:
+            return node.value
         try:
             return self._constructor.construct_object(node, deep=True)
-        except yaml.constructor.ConstructorError as exc:
+        except (yaml.YAMLError, ValueError, KeyError, AttributeError, TypeError,
+                OverflowError) as exc:  # e.g. 2024-13-45, !!int abc, !!bool maybe
             mark = node.start_mark
-            raise _fail(
-                self.doc.file, mark.line + 1, mark.column + 1, f"bad scalar: {exc.problem}"
-            ) from None
+            kind = node.tag.rsplit(":", 1)[-1]
+            detail = getattr(exc, "problem", None) or (str(exc) if isinstance(exc, ValueError)
+                                                       else "not a valid value")
+            self.problems.append(SpecProblem(
+                self.doc.file, mark.line + 1, mark.column + 1, _fmt(path),
+                f"cannot read {node.value!r} as a YAML {kind} ({detail}); put it in quotes if "
+                "you mean text",
+            ))
+            return None
+
+
+_PLAIN_TAGS = frozenset(
+    "tag:yaml.org,2002:" + name
+    for name in ("map", "seq", "str", "int", "float", "bool", "null", "timestamp")
+)
+
+
+# YAML 1.1 resolves a plain `=` and `<<` to these tags; outside a merge key they are just text.
+_TEXT_TAGS = frozenset({"tag:yaml.org,2002:value", "tag:yaml.org,2002:merge"})
+
+
+def _tag(node: yaml.Node) -> str:
+    prefix = "tag:yaml.org,2002:"
+    tag = node.tag
+    return repr("!!" + tag[len(prefix):] if tag.startswith(prefix) else tag)
+
+
+def _scalar_kind(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return "a date" if hasattr(value, "year") else type(value).__name__
 
 
 def _fmt(path: PathT) -> str:

@@ -12,7 +12,14 @@ import re
 from collections.abc import Iterator
 
 from sre_gen import burnrate, conventions, promql
-from sre_gen.durations import DURATION_PATTERN, DurationError, num, parse_duration, to_decimal
+from sre_gen.durations import (
+    DURATION_PATTERN,
+    DurationError,
+    format_duration,
+    num,
+    parse_duration,
+    to_decimal,
+)
 from sre_gen.spec import values
 from sre_gen.spec.load import Document
 
@@ -50,7 +57,7 @@ class _Checker:
         return [(path + (i,), item) for i, item in enumerate(node) if isinstance(item, dict)]
 
     def duration(self, path: tuple, text: object) -> int | None:
-        if not isinstance(text, str) or not _DURATION_SHAPE.search(text):
+        if not isinstance(text, str) or not _DURATION_SHAPE.fullmatch(text):
             return None  # not a string or not the schema's pattern: the schema check reports it
         try:
             return parse_duration(text)
@@ -149,10 +156,15 @@ def _check_tiers(c: _Checker) -> list[dict]:
                 c.add(path + ("shortWindow",),
                       f"short window must be shorter than the long window ({tier['longWindow']})")
             if short_w and short_w < interval:
-                c.add(path + ("shortWindow",) if "shortWindow" in tier else path,
-                      f"short window ({short_w}s) is shorter than the evaluation interval "
-                      f"({interval}s)")
-    return values.tier_specs(policy) if not entries else [t for _, t in entries]
+                given = "shortWindow" in tier
+                what = "short window" if given else "default short window (longWindow / 12)"
+                c.add(path + ("shortWindow",) if given else path + ("longWindow",),
+                      f"{what} {format_duration(short_w)} is shorter than the evaluation "
+                      f"interval {format_duration(interval)}"
+                      + ("" if given else "; set shortWindow"))
+    if entries:
+        return [t for _, t in entries]
+    return values.tier_specs(policy if isinstance(policy.get("tiers"), list) else None)
 
 
 def _check_slos(c: _Checker, tiers: list[dict]) -> None:
@@ -165,12 +177,12 @@ def _check_slos(c: _Checker, tiers: list[dict]) -> None:
         with c.guard():
             window = c.duration(path + ("window",), slo.get("window", values.DEFAULT_SLO_WINDOW))
             objective = to_decimal(slo["objective"]) if "objective" in slo else None
-            if "runbook" in slo and slo["runbook"] not in runbooks:
+            if isinstance(slo.get("runbook"), str) and slo["runbook"] not in runbooks:
                 c.add(path + ("runbook",), _missing("runbook", slo["runbook"], runbooks))
             alerting = slo.get("alerting") or {}
             chosen = alerting.get("tiers", tier_names)
             for i, name in enumerate(chosen if "tiers" in alerting else ()):
-                if name not in tier_names:
+                if isinstance(name, str) and name not in tier_names:
                     c.add(path + ("alerting", "tiers", i), _missing("tier", name, tier_names))
             if window and objective is not None and 0 < objective < 100:
                 budget = (100 - objective) / 100
@@ -334,7 +346,7 @@ def _check_capacity(c: _Checker) -> None:
         with c.guard():
             c.query(path + ("usage",), res.get("usage"))
             c.query(path + ("limit",), res.get("limit"))
-            if "driver" in res and res["driver"] not in growth:
+            if isinstance(res.get("driver"), str) and res["driver"] not in growth:
                 c.add(path + ("driver",), _missing("growth driver", res["driver"], list(growth)))
             _check_runbook(c, path, res, runbooks)
 
@@ -375,11 +387,15 @@ def _check_autoscaling(c: _Checker) -> None:
 def _check_routing(c: _Checker) -> None:
     receivers = _names(c, ("oncall", "receivers"), "name")
     c.unique(c.items(("oncall", "receivers")), "name", "receiver")
+    for path, receiver in c.items(("oncall", "receivers")):
+        kinds = [k for k in ("pagerduty", "slack", "webhook", "email") if k in receiver]
+        if len(kinds) > 1:
+            c.add(path + (kinds[1],), f"a receiver has at most one integration, got "
+                  f"{', '.join(kinds)}: define one receiver per integration", key=True)
     oncall = c.data.get("oncall")
-    if isinstance(oncall, dict) and "defaultReceiver" in oncall:
-        if oncall["defaultReceiver"] not in receivers:
-            c.add(("oncall", "defaultReceiver"),
-                  _missing("receiver", oncall["defaultReceiver"], receivers))
+    default = oncall.get("defaultReceiver") if isinstance(oncall, dict) else None
+    if isinstance(default, str) and default not in receivers:
+        c.add(("oncall", "defaultReceiver"), _missing("receiver", default, receivers))
     classes = c.items(("incidentClasses",))
     c.unique(classes, "name", "incident class")
     owner: dict[str, tuple] = {}
@@ -387,9 +403,11 @@ def _check_routing(c: _Checker) -> None:
         with c.guard():
             c.duration(path + ("responseTime",), cls.get("responseTime"))
             c.duration(path + ("escalationTime",), cls.get("escalationTime"))
-            if "receiver" in cls and cls["receiver"] not in receivers:
+            if isinstance(cls.get("receiver"), str) and cls["receiver"] not in receivers:
                 c.add(path + ("receiver",), _missing("receiver", cls["receiver"], receivers))
             for i, sev in enumerate(cls.get("severities") or ()):
+                if not isinstance(sev, str):
+                    continue  # the schema reports it
                 if sev in owner:
                     line = c.doc.where(owner[sev])[0]
                     c.add(path + ("severities", i),
@@ -399,8 +417,8 @@ def _check_routing(c: _Checker) -> None:
     if classes:
         for spath, sev in _severities(c):
             if sev not in owner:
-                c.add(spath, f"severity {sev!r} is in no incident class "
-                             f"(classes cover: {', '.join(sorted(owner)) or 'none'})")
+                covered = ", ".join(map(_shown, sorted(owner))) or "none"
+                c.add(spath, f"severity {sev!r} is in no incident class (classes cover: {covered})")
     c.unique(c.items(("runbooks",)), "name", "runbook")
 
 
@@ -408,7 +426,8 @@ def _severities(c: _Checker) -> list[tuple[tuple, str]]:
     out = []
     for path, tier in c.items(("errorBudgetPolicy", "tiers")):
         out.append((path + ("severity",), tier.get("severity")))
-    alerts = (c.data.get("errorBudgetPolicy") or {}).get("alerts") or {}
+    policy = c.data.get("errorBudgetPolicy")
+    alerts = policy.get("alerts") if isinstance(policy, dict) else None
     if isinstance(alerts, dict):
         for key in ("budgetExhausted", "sliAbsent"):
             sub = alerts.get(key)
@@ -463,7 +482,7 @@ def _check_alert_names(c: _Checker) -> None:
 
 
 def _check_runbook(c: _Checker, path: tuple, item: dict, runbooks: list[str]) -> None:
-    if "runbook" in item and item["runbook"] not in runbooks:
+    if isinstance(item.get("runbook"), str) and item["runbook"] not in runbooks:
         c.add(path + ("runbook",), _missing("runbook", item["runbook"], runbooks))
 
 
@@ -471,11 +490,16 @@ def _names(c: _Checker, path: tuple, key: str) -> list[str]:
     return [item[key] for _, item in c.items(path) if isinstance(item.get(key), str)]
 
 
+def _shown(value: object) -> str:
+    """User text in a message: as is when printable, else quoted (no raw newlines)."""
+    return value if isinstance(value, str) and value.isprintable() else repr(value)
+
+
 def _missing(what: str, name: object, known: list) -> str:
     import difflib
 
     close = difflib.get_close_matches(str(name), [str(k) for k in known], n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
-    listed = ", ".join(str(k) for k in known) or "none defined"
+    listed = ", ".join(_shown(k) for k in known) or "none defined"
     return f"unknown {what} {name!r}{hint}; known: {listed}"
 
