@@ -177,11 +177,30 @@ RECORDING_RULES_FILE = "prometheus/recording-rules.yaml"
 ALERTING_RULES_FILE = "prometheus/alerting-rules.yaml"
 PROMETHEUS_RULE_FILE = "prometheus/prometheusrule.yaml"
 PROMTOOL_TESTS_DIR = "prometheus/tests"
+USER_TESTS_SUFFIX = ".tests"  # user promtool tests: <spec dir>/<spec stem>.tests/*.yaml
 GRAFANA_DIR = "grafana"
 KUBERNETES_DIR = "kubernetes"
 RUNBOOKS_DIR = "runbooks"
 ALERTMANAGER_DIR = "alertmanager"
 OWNERSHIP_MANIFEST = ".sre-gen-manifest"
+
+
+def promtool_slo_test_file(slo: str) -> str:
+    """Recorded series and budget alerts of one SLO (SLO names never contain dots)."""
+    return f"{PROMTOOL_TESTS_DIR}/{slo}.yaml"
+
+
+def promtool_slo_period_test_file(slo: str) -> str:
+    return f"{PROMTOOL_TESTS_DIR}/{slo}.period.yaml"
+
+
+def promtool_slo_tier_test_file(slo: str, tier: str) -> str:
+    return f"{PROMTOOL_TESTS_DIR}/{slo}.tier-{tier}.yaml"
+
+
+def promtool_section_test_file(section: str) -> str:
+    """Tests of a non-SLO section (golden-signals, security...): '_' keeps them apart from SLOs."""
+    return f"{PROMTOOL_TESTS_DIR}/_{section}.yaml"
 
 
 def runbook_file(alertname: str) -> str:

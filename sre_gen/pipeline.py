@@ -19,6 +19,7 @@ DEFAULT_OUT_DIR = Path("generated")
 # One module per target; each exposes build(service, ctx) -> {relative path: text}.
 TARGETS = (
     "sre_gen.compile.rules",
+    "sre_gen.compile.promtool_tests",
     "sre_gen.compile.kubernetes",
     "sre_gen.compile.dashboards",
     "sre_gen.compile.runbooks",

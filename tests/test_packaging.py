@@ -35,8 +35,12 @@ def test_wheel_ships_schema_and_templates(wheel: Path) -> None:
                      and "__pycache__" not in p.parts)
     assert [f"sre_gen/templates/{s}" for s in sources] == templates
     assert not [n for n in names if n.startswith(("tests/", "specs/", "generated/"))]
+    modules = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "sre_gen").rglob("*.py")
+                     if "__pycache__" not in p.parts)
+    missing = [m for m in modules if m not in names]
+    assert not missing, f"modules missing from the wheel (add their package to pyproject): {missing}"
     entry = next(n for n in names if n.endswith("entry_points.txt"))
-    assert "sre-gen = sre_gen.cli:main" in zipfile.ZipFile(wheel).read(entry).decode()
+    assert "sre-gen = sre_gen.entry:main" in zipfile.ZipFile(wheel).read(entry).decode()
 
 
 def test_installed_wheel_runs_from_another_directory(wheel: Path, tmp_path: Path) -> None:

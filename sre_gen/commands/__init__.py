@@ -1,0 +1,1 @@
+"""Command implementations too large for the thin CLI adapter (``sre_gen.cli``)."""

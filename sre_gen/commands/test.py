@@ -1,0 +1,195 @@
+"""``sre-gen test``: run promtool on the generated rules and tests of every service.
+
+1. Load the specs and compile them in memory; the files on disk under ``<out>/<service>/
+   prometheus/`` must match (else: "run sre-gen generate", exit 1). Tests run against the files
+   that are deployed, never against a fresh copy that might differ from them.
+2. ``promtool check rules`` on the recording and alerting rule files.
+3. ``promtool test rules`` on every generated test file (``prometheus/tests/*.yaml``) and on the
+   user's own tests next to the spec: ``<spec dir>/<spec stem>.tests/*.yaml``. In a user test,
+   ``rule_files`` is replaced by the service's generated recording and alerting rule files (so it
+   can be written as ``rule_files: [recording-rules.yaml, alerting-rules.yaml]`` or left out),
+   and ``group_eval_order`` is set to "recording groups first" unless the file sets it.
+4. A summary (files, test groups, failures), promtool's output for each failure, and a warning
+   per alert the generated tests could not cover (``# untested:`` lines).
+
+Exit 0 when everything passes, 1 on a failure or stale output, 4 when promtool is missing or a
+run exceeds ``--timeout``.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sre_gen import conventions as cv
+from sre_gen import errors
+
+Echo = Callable[..., None]
+
+
+@dataclass
+class FileRun:
+    service: str
+    shown: str  # path as printed
+    path: Path  # file promtool runs
+    groups: int
+    user: bool = False
+    ok: bool = False
+    output: str = ""
+
+
+@dataclass
+class Report:
+    version: str = ""
+    files: list[FileRun] = field(default_factory=list)
+    untested: list[str] = field(default_factory=list)
+    rule_checks: int = 0
+
+    @property
+    def failed(self) -> list[FileRun]:
+        return [f for f in self.files if not f.ok]
+
+    @property
+    def groups(self) -> int:
+        return sum(f.groups for f in self.files)
+
+
+def user_tests_dir(spec_path: str | Path) -> Path:
+    """Where a spec's own promtool tests live: ``specs/my-svc.yaml`` -> ``specs/my-svc.tests/``."""
+    spec = Path(spec_path)
+    return spec.with_name(spec.stem + cv.USER_TESTS_SUFFIX)
+
+
+def _count_groups(text: str) -> int:
+    import yaml
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return 0
+    tests = data.get("tests") if isinstance(data, dict) else None
+    return len(tests) if isinstance(tests, list) else 0
+
+
+def _stale(out_dir: Path, rendered) -> list[str]:
+    from sre_gen.output import write
+
+    problems = []
+    for svc, files in rendered:
+        prom = {rel: data for rel, data in files.items()
+                if rel.startswith(cv.PROMETHEUS_DIR + "/")}
+        drift = write.compare(out_dir, svc.name, prom, want_diff=False)
+        prefix = f"{out_dir.as_posix()}/{svc.name}/{cv.PROMETHEUS_DIR}/"
+        problems += [f"missing: {p}" for p in drift.missing]
+        problems += [f"changed: {p}" for p in drift.changed]
+        problems += [f"stale: {p}" for p in drift.stale if p.startswith(prefix)]
+    return problems
+
+
+def _user_test(src: Path, rule_files: list[Path], group_order: list[str], tmp: Path,
+               service: str) -> tuple[Path, int]:
+    """A copy of a user test whose rule_files are the generated ones."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(src.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise errors.UsageError(f"{src.as_posix()}: not a readable promtool test file: {exc}") \
+            from None
+    if not isinstance(data, dict) or not isinstance(data.get("tests"), list):
+        raise errors.UsageError(f"{src.as_posix()}: a promtool test file needs a `tests:` list")
+    data["rule_files"] = [str(p.resolve()) for p in rule_files]
+    data.setdefault("group_eval_order", group_order)
+    folder = tmp / service
+    folder.mkdir(parents=True, exist_ok=True)
+    dest = folder / src.name
+    dest.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), "utf-8")
+    return dest, len(data["tests"])
+
+
+def collect(specs: list[Path] | None, out_dir: Path, tmp: Path) -> tuple[Report, list[Path]]:
+    """The test files to run and the rule files to check (raises CheckFailed when stale)."""
+    import yaml
+
+    from sre_gen import pipeline
+    from sre_gen.compile.promtool_tests import untested
+
+    rendered = pipeline.render_all(specs, out_dir, pipeline.Context())
+    problems = _stale(out_dir, rendered)
+    if problems:
+        raise errors.CheckFailed(
+            "the generated Prometheus files are missing or out of date; run `sre-gen generate"
+            + (f" --out {out_dir.as_posix()}" if out_dir != pipeline.DEFAULT_OUT_DIR else "")
+            + "` first:\n" + "\n".join(problems))
+    report = Report()
+    rule_files: list[Path] = []
+    for svc, files in rendered:
+        folder = out_dir / svc.name
+        rules = [folder / rel for rel in (cv.RECORDING_RULES_FILE, cv.ALERTING_RULES_FILE)
+                 if rel in files]
+        rule_files += rules
+        for rel in sorted(files):
+            if not (rel.startswith(cv.PROMTOOL_TESTS_DIR + "/") and rel.endswith(".yaml")):
+                continue
+            text = files[rel].decode("utf-8")
+            shown = f"{out_dir.as_posix()}/{svc.name}/{rel}"
+            report.files.append(FileRun(svc.name, shown, folder / rel, _count_groups(text)))
+            report.untested += [f"{u} [{shown}]" for u in untested(text)]
+        user_dir = user_tests_dir(svc.spec_path)
+        if user_dir.is_dir():
+            order = []
+            for path in rules:
+                data = yaml.safe_load(path.read_text("utf-8")) or {}
+                order += [g["name"] for g in data.get("groups") or ()]
+            for src in sorted([*user_dir.glob("*.yaml"), *user_dir.glob("*.yml")]):
+                dest, groups = _user_test(src, rules, order, tmp, svc.name)
+                report.files.append(FileRun(svc.name, src.as_posix(), dest, groups, user=True))
+    return report, rule_files
+
+
+def run(specs: list[Path] | None, out_dir: Path, *, promtool: str | Path | None = None,
+        timeout: float = 300.0, jobs: int | None = None, echo: Echo = print) -> int:
+    from sre_gen.runners import promtool as runner
+
+    tool = runner.find(promtool, timeout)
+    with tempfile.TemporaryDirectory(prefix="sre-gen-test-") as tmp:
+        report, rule_files = collect(specs, out_dir, Path(tmp))
+        report.version = tool.version()
+        echo(f"promtool {report.version} ({tool.path})")
+        if rule_files:
+            try:
+                tool.check_rules(*rule_files)
+            except errors.ToolFailed as exc:
+                echo(f"FAILED promtool check rules: exit {exc.returncode}", err=True)
+                echo(_indent(exc.output), err=True)
+                return errors.EXIT_FAILED
+            report.rule_checks = len(rule_files)
+            echo(f"rules ok: {len(rule_files)} file(s) pass promtool check rules")
+        workers = max(1, jobs or os.cpu_count() or 1)
+
+        def one(item: FileRun) -> FileRun:
+            result = tool.test_rules(item.path, check=False)
+            item.ok, item.output = result.ok, result.output
+            return item
+
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for item in pool.map(one, report.files):
+                tag = "ok" if item.ok else "FAILED"
+                kind = " (user test)" if item.user else ""
+                echo(f"{tag:6} {item.shown}{kind}: {item.groups} test group(s)")
+                if not item.ok:
+                    echo(_indent(item.output), err=True)
+    for line in report.untested:
+        echo(f"warning: untested alert: {line}", err=True)
+    n, g, bad = len(report.files), report.groups, len(report.failed)
+    echo(f"{n} test file(s), {g} test group(s): {n - bad} passed, {bad} failed"
+         + (f"; {len(report.untested)} alert(s) untested" if report.untested else ""))
+    return errors.EXIT_FAILED if bad else 0
+
+
+def _indent(text: str) -> str:
+    return "\n".join(f"    {ln}" for ln in text.rstrip().splitlines())

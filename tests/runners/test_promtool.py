@@ -1,0 +1,195 @@
+"""The promtool wrapper and `sre-gen test`, with the real promtool (a fake one only stands in for
+a hanging binary and for a missing one)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from sre_gen import errors
+from sre_gen.runners import promtool as runner
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "specs" / "autogen-review-bot.yaml"
+SMALL = ROOT / "tests" / "specs" / "rules" / "low-traffic-guard.yaml"
+
+
+def _cli(*args: str, cwd: Path | None = None, env: dict | None = None):
+    return subprocess.run([sys.executable, "-m", "sre_gen", *args], capture_output=True, text=True,
+                          cwd=cwd or ROOT, env={**os.environ, **(env or {})})
+
+
+def _fake(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "fake-promtool"
+    path.write_text("#!/bin/sh\n" + body + "\n")
+    path.chmod(path.stat().st_mode | stat.S_IEXEC)
+    return path
+
+
+# ---- the wrapper --------------------------------------------------------------------------------
+
+
+def test_finds_promtool_on_path_and_reports_its_version(promtool) -> None:
+    tool = runner.find()
+    assert Path(tool.path).resolve() == Path(promtool).resolve()
+    assert tool.version().startswith("2.")
+
+
+def test_explicit_path_wins_over_the_environment(promtool, monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv(runner.ENV_VAR, str(tmp_path / "nowhere"))
+    assert runner.find(promtool).path == promtool
+    with pytest.raises(errors.EnvironmentProblem, match="from PROMTOOL"):
+        runner.find()
+    monkeypatch.setenv(runner.ENV_VAR, promtool)
+    assert runner.find().path == promtool
+
+
+def test_missing_promtool_explains_how_to_install(monkeypatch, tmp_path) -> None:
+    monkeypatch.delenv(runner.ENV_VAR, raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(errors.EnvironmentProblem) as exc:
+        runner.find()
+    assert "apt-get install prometheus" in str(exc.value)
+    assert exc.value.exit_code == errors.EXIT_ENVIRONMENT
+    not_executable = tmp_path / "promtool"
+    not_executable.write_text("")
+    with pytest.raises(errors.EnvironmentProblem, match="not found at"):
+        runner.find(not_executable)
+
+
+def test_failure_carries_command_code_and_output(promtool, tmp_path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("groups:\n  - name: g\n    rules:\n      - record: x\n        expr: sum(\n")
+    with pytest.raises(errors.ToolFailed) as exc:
+        runner.find(promtool).check_rules(bad)
+    assert exc.value.command == [promtool, "check", "rules", str(bad)]
+    assert exc.value.returncode == 1
+    assert "bad.yaml" in exc.value.output and "FAILED" in exc.value.output
+    assert exc.value.exit_code == errors.EXIT_FAILED
+    result = runner.find(promtool).run("check", "rules", str(bad), check=False)
+    assert not result.ok and result.returncode == 1
+
+
+def test_timeout_is_an_environment_problem(tmp_path) -> None:
+    fake = _fake(tmp_path, "sleep 30")
+    with pytest.raises(errors.EnvironmentProblem, match="did not finish within 0.2 s"):
+        runner.find(fake, timeout=0.2).run("test", "rules", "x.yaml")
+    with pytest.raises(errors.EnvironmentProblem, match="must be positive"):
+        runner.find(fake, timeout=0)
+
+
+# ---- sre-gen test -------------------------------------------------------------------------------
+
+
+def _generate(spec: Path, out: Path) -> None:
+    proc = _cli("generate", str(spec), "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.slow
+def test_sre_gen_test_passes_on_the_generated_example(tmp_path: Path, promtool) -> None:
+    """The example spec's generated output passes with the real promtool."""
+    out = tmp_path / "generated"
+    _generate(EXAMPLE, out)
+    proc = _cli("test", str(EXAMPLE), "--out", str(out), "--promtool", promtool)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    tests = sorted((out / "autogen-review-bot" / "prometheus" / "tests").glob("*.yaml"))
+    groups = sum(len(yaml.safe_load(p.read_text())["tests"]) for p in tests)
+    assert f"{len(tests)} test file(s), {groups} test group(s): {len(tests)} passed, 0 failed" \
+        in proc.stdout
+    assert "rules ok: 2 file(s)" in proc.stdout
+    assert "warning" not in proc.stderr  # no untested alert in the example
+    assert proc.stdout.count("\nok ") == len(tests)
+
+
+@pytest.mark.slow
+def test_user_tests_next_to_the_spec_run_against_the_generated_rules(tmp_path: Path,
+                                                                     promtool) -> None:
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    spec = specs / "admin.yaml"
+    shutil.copy(SMALL, spec)
+    user = specs / "admin.tests"
+    user.mkdir()
+    # rule_files is replaced by the generated files, whatever the user wrote
+    (user / "fast-burn.yaml").write_text(yaml.safe_dump({
+        "rule_files": ["recording-rules.yaml"],
+        "evaluation_interval": "1m",
+        "tests": [{
+            "name": "a total outage pages",
+            "interval": "1m",
+            "input_series": [
+                {"series": 'admin_requests_total', "values": "0+600x70"},
+                {"series": 'admin_errors_total', "values": "0+600x70"},
+            ],
+            "promql_expr_test": [{
+                "expr": 'count(ALERTS{alertname="AdminAvailabilityErrorBudgetBurn",'
+                        'alertstate="firing"})',
+                "eval_time": "65m",
+                "exp_samples": [{"labels": "{}", "value": 1}],
+            }],
+        }],
+    }))
+    out = tmp_path / "generated"
+    _generate(spec, out)
+    proc = _cli("test", str(spec), "--out", str(out), "--promtool", promtool)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"ok     {spec.parent.as_posix()}/admin.tests/fast-burn.yaml (user test): " \
+           "1 test group(s)" in proc.stdout
+    # a failing user test fails the run and shows promtool's own output
+    (user / "wrong.yaml").write_text((user / "fast-burn.yaml").read_text().replace(
+        "value: 1", "value: 7"))
+    proc = _cli("test", str(spec), "--out", str(out), "--promtool", promtool, "--jobs", "1")
+    assert proc.returncode == 1
+    assert "FAILED " in proc.stdout and "wrong.yaml" in proc.stdout
+    assert "exp: {} 7E+00" in proc.stderr  # promtool's report, indented
+    assert "1 failed" in proc.stdout
+
+
+def test_stale_or_missing_output_asks_for_generate(tmp_path: Path, promtool) -> None:
+    out = tmp_path / "generated"
+    proc = _cli("test", str(SMALL), "--out", str(out), "--promtool", promtool)
+    assert proc.returncode == 1
+    assert "run `sre-gen generate --out" in proc.stderr and "missing: " in proc.stderr
+    _generate(SMALL, out)
+    rules_file = out / "admin" / "prometheus" / "alerting-rules.yaml"
+    rules_file.write_text(rules_file.read_text().replace("> 14.4", "> 1.44"))
+    proc = _cli("test", str(SMALL), "--out", str(out), "--promtool", promtool)
+    assert proc.returncode == 1
+    assert "changed: " in proc.stderr and "alerting-rules.yaml" in proc.stderr
+
+
+def test_missing_promtool_exits_4_with_an_install_hint(tmp_path: Path) -> None:
+    out = tmp_path / "generated"
+    _generate(SMALL, out)
+    proc = _cli("test", str(SMALL), "--out", str(out), "--promtool", str(tmp_path / "none"))
+    assert proc.returncode == 4
+    assert "apt-get install prometheus" in proc.stderr
+
+
+def test_timeout_exits_4(tmp_path: Path) -> None:
+    out = tmp_path / "generated"
+    _generate(SMALL, out)
+    fake = _fake(tmp_path, 'case "$1" in --version) echo "promtool, version 9.9.9";; '
+                           '*) sleep 30;; esac')
+    proc = _cli("test", str(SMALL), "--out", str(out), "--promtool", str(fake), "--timeout",
+                "0.5")
+    assert proc.returncode == 4, proc.stdout + proc.stderr
+    assert "did not finish within 0.5 s" in proc.stderr
+
+
+def test_untested_alerts_are_listed_as_warnings(tmp_path: Path, promtool) -> None:
+    spec = ROOT / "tests" / "specs" / "rules" / "escaping.yaml"
+    out = tmp_path / "generated"
+    _generate(spec, out)
+    proc = _cli("test", str(spec), "--out", str(out), "--promtool", promtool)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "warning: untested alert: Hostile (add tests: to the spec)" in proc.stderr
+    assert "1 alert(s) untested" in proc.stdout
