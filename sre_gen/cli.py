@@ -1,7 +1,7 @@
 """Command-line interface: a thin adapter over ``sre_gen.pipeline``.
 
-One error handler (``_run``) maps the exception hierarchy to exit codes:
-0 ok, 1 check/test failure, 2 usage, 3 invalid spec, 4 environment, 123 internal error.
+One error handler (``sre_gen.actions.run``, via ``_run``) maps the exception hierarchy to exit codes:
+0 ok, 1 check/test failure, 2 usage, 3 invalid spec or template, 4 environment, 123 internal error.
 Heavy modules (jinja2, grafanalib, jsonschema) are imported only by the commands that need them.
 """
 
@@ -80,34 +80,10 @@ def _main(
 
 
 def _run(action: Callable[[], int | None]) -> None:
-    """The one place that turns exceptions into messages and exit codes."""
-    try:
-        code = action() or 0
-    except errors.SpecError as exc:
-        for problem in exc.problems:
-            typer.echo(str(problem), err=True)
-        n = len(exc.problems)
-        typer.echo(f"invalid spec: {n} problem{'s' if n != 1 else ''}", err=True)
-        code = exc.exit_code
-    except errors.SreGenError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        code = exc.exit_code
-    except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
-        code = 130
-    except Exception as exc:  # noqa: BLE001 - the internal-error path
-        if _state["debug"]:
-            import traceback
+    """The one error handler (sre_gen.actions.run) turned into typer's exit."""
+    from sre_gen import actions
 
-            traceback.print_exc()
-        typer.echo(
-            f"internal error: {type(exc).__name__}: {exc}\n"
-            "This is a bug in sre-gen; please report it with the spec that triggers it "
-            "(run with --debug for the traceback).",
-            err=True,
-        )
-        code = errors.EXIT_INTERNAL
-    raise typer.Exit(code)
+    raise typer.Exit(actions.run(action, debug=_state["debug"]))
 
 
 @app.command()
@@ -116,15 +92,9 @@ def validate(specs: SpecArgs = None) -> None:
     file:line:col: field.path: message. Exit 0 when valid, 3 when not, 2 when no spec is
     found."""
 
-    def action() -> None:
-        from sre_gen import pipeline
+    from sre_gen import actions
 
-        services = pipeline.load_services(pipeline.discover(specs))
-        for svc in services:
-            n = len(svc.slos)
-            typer.echo(f"{svc.spec_path}: ok ({svc.name}: {n} SLO{'' if n == 1 else 's'})")
-
-    _run(action)
+    _run(lambda: actions.validate(specs))
 
 
 @app.command()
@@ -164,16 +134,9 @@ def generate(
     atomically, files no longer produced are removed, files sre-gen does not own are kept.
     Exit 0 when written, 3 when a spec is invalid, 4 when the output is not writable."""
 
-    def action() -> None:
-        from sre_gen import pipeline
-        from sre_gen.output import write
+    from sre_gen import actions
 
-        rendered = pipeline.render_all(specs, out, pipeline.Context(templates=templates))
-        for svc, files in rendered:
-            write.write_service(out, svc.name, files)
-            typer.echo(f"{svc.spec_path}: wrote {len(files)} files to {out.as_posix()}/{svc.name}/")
-
-    _run(action)
+    _run(lambda: actions.generate(specs, out, templates))
 
 
 @app.command()

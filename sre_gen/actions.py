@@ -1,0 +1,71 @@
+"""What the commands do, and the one place that maps exceptions to messages and exit codes.
+
+Both front ends call these: ``sre_gen.cli`` (typer: help, options, every command) and
+``sre_gen.entry`` (the console script's typer-free fast path for plain validate/generate, which
+run in pre-commit hooks). Keeping the actions and the error mapping here means the two can only
+differ in argument parsing.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+
+def echo(text: str, err: bool = False, nl: bool = True) -> None:
+    stream = sys.stderr if err else sys.stdout
+    stream.write(text + ("\n" if nl else ""))
+    stream.flush()
+
+
+def run(action: Callable[[], int | None], debug: bool = False) -> int:
+    """Run ``action``; turn sre-gen's exceptions into messages and exit codes (see errors.py):
+    0 ok, 1 check/test failed, 2 usage, 3 invalid spec or template, 4 environment, 123 bug."""
+    from sre_gen import errors
+
+    try:
+        return action() or 0
+    except errors.SpecError as exc:
+        for problem in exc.problems:
+            echo(str(problem), err=True)
+        n = len(exc.problems)
+        echo(f"invalid spec: {n} problem{'s' if n != 1 else ''}", err=True)
+        return exc.exit_code
+    except errors.SreGenError as exc:
+        echo(f"error: {exc}", err=True)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        echo("interrupted", err=True)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the internal-error path
+        if debug or os.environ.get("SRE_GEN_DEBUG"):
+            import traceback
+
+            traceback.print_exc()
+        echo(
+            f"internal error: {type(exc).__name__}: {exc}\n"
+            "This is a bug in sre-gen; please report it with the spec that triggers it "
+            "(run with --debug for the traceback).",
+            err=True,
+        )
+        return errors.EXIT_INTERNAL
+
+
+def validate(specs: list[Path] | None) -> None:
+    from sre_gen import pipeline
+
+    for svc in pipeline.load_services(pipeline.discover(specs)):
+        n = len(svc.slos)
+        echo(f"{svc.spec_path}: ok ({svc.name}: {n} SLO{'' if n == 1 else 's'})")
+
+
+def generate(specs: list[Path] | None, out: Path, templates: Path | None = None) -> None:
+    from sre_gen import pipeline
+    from sre_gen.output import write
+
+    rendered = pipeline.render_all(specs, out, pipeline.Context(templates=templates))
+    for svc, files in rendered:
+        write.write_service(out, svc.name, files)
+        echo(f"{svc.spec_path}: wrote {len(files)} files to {out.as_posix()}/{svc.name}/")
