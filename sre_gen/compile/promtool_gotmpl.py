@@ -44,12 +44,7 @@ def humanize(v: float) -> str:
             prefix = p
             v /= 1000
         return f"{_g4(v)}{prefix}"
-    prefix = ""
-    for p in ("m", "u", "n", "p", "f", "a", "z", "y"):
-        if abs(v) >= 1:
-            break
-        prefix = p
-        v *= 1000
+    v, prefix = _sub_unit(v)
     return f"{_g4(v)}{prefix}"
 
 
@@ -90,13 +85,19 @@ def humanize_duration(v: float) -> str:
         if minutes:
             return f"{sign}{minutes}m {seconds}s"
         return f"{sign}{_g4(v)}s"
+    v, prefix = _sub_unit(v)
+    return f"{_g4(v)}{prefix}s"
+
+
+def _sub_unit(v: float) -> tuple[float, str]:
+    """Scale |v| < 1 up by 1000s: (value, SI prefix m/u/n/...), as Prometheus' humanize does."""
     prefix = ""
     for p in ("m", "u", "n", "p", "f", "a", "z", "y"):
         if abs(v) >= 1:
             break
         prefix = p
         v *= 1000
-    return f"{_g4(v)}{prefix}s"
+    return v, prefix
 
 
 _VERB = re.compile(r"%(\.(\d+))?([fgdsv%])")
