@@ -19,6 +19,15 @@ def _sel(service: Service, *pairs: tuple[str, str]) -> str:
     return promql.matchers([(cv.LABEL_SERVICE, service.name), *pairs])
 
 
+def _groups(service: Service, section: str, records: list[Rule],
+            alerts: list[Rule]) -> tuple[Group, Group | None]:
+    """A section's recording group and its alert group (None when it has no alerts)."""
+    interval = service.settings.evaluation_interval
+    return (Group(cv.group_named(service.name, section), interval, tuple(records)),
+            Group(cv.group_named(service.name, f"{section}-alerts"), interval, tuple(alerts))
+            if alerts else None)
+
+
 def golden_groups(service: Service) -> tuple[Group | None, Group | None]:
     if not service.golden_signals:
         return None, None
@@ -56,10 +65,7 @@ def golden_groups(service: Service) -> tuple[Group | None, Group | None]:
                             f"{humanize_duration(gs.for_seconds)}."),
                     cv.GOLDEN_DASHBOARD),
                 runbook=gs.runbook))
-    return (Group(cv.group_named(service.name, "golden-signals"),
-                  service.settings.evaluation_interval, tuple(records)),
-            Group(cv.group_named(service.name, "golden-signals-alerts"),
-                  service.settings.evaluation_interval, tuple(alerts)) if alerts else None)
+    return _groups(service, "golden-signals", records, alerts)
 
 
 def _humanize(value: Decimal, unit: str) -> str:
@@ -128,10 +134,7 @@ def security_groups(service: Service) -> tuple[Group | None, Group | None]:
                         (f" Action: {rule.action}" if rule.action else "")),
                 cv.GOLDEN_DASHBOARD),
             runbook=rule.runbook))
-    return (Group(cv.group_named(service.name, "security"), service.settings.evaluation_interval,
-                  tuple(records)),
-            Group(cv.group_named(service.name, "security-alerts"),
-                  service.settings.evaluation_interval, tuple(alerts)))
+    return _groups(service, "security", records, alerts)
 
 
 BACKUP_FOR = 300
@@ -163,10 +166,7 @@ def backup_groups(service: Service) -> tuple[Group | None, Group | None]:
                         "missing). Data written since then would be lost in a disaster."),
                 cv.GOLDEN_DASHBOARD),
             runbook=b.runbook))
-    return (Group(cv.group_named(service.name, "disaster-recovery"),
-                  service.settings.evaluation_interval, tuple(records)),
-            Group(cv.group_named(service.name, "disaster-recovery-alerts"),
-                  service.settings.evaluation_interval, tuple(alerts)))
+    return _groups(service, "disaster-recovery", records, alerts)
 
 
 CAPACITY_FOR = 3600
@@ -211,10 +211,7 @@ def capacity_groups(service: Service) -> tuple[Group | None, Group | None]:
                         f"{num(r.growth_percent_per_quarter)}% per quarter)."),
                 cv.GOLDEN_DASHBOARD),
             runbook=r.runbook))
-    return (Group(cv.group_named(service.name, "capacity"), service.settings.evaluation_interval,
-                  tuple(records)),
-            Group(cv.group_named(service.name, "capacity-alerts"),
-                  service.settings.evaluation_interval, tuple(alerts)))
+    return _groups(service, "capacity", records, alerts)
 
 
 HPA_SEVERITY = "warning"
