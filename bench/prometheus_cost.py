@@ -374,7 +374,7 @@ class Prometheus:
 
     def rule_times(self) -> dict[str, float]:
         """Seconds of the last evaluation per kind of rule, summed over SLOs: a recorded window
-        (``window``/``sloth_window`` label), other recordings by name, alerts."""
+        (by its record name), other recordings by name, alerts."""
         with urllib.request.urlopen(f"{self.url}/api/v1/rules", timeout=30) as r:
             body = json.load(r)
         out: dict[str, float] = {}
@@ -384,7 +384,7 @@ class Prometheus:
                 if rule["type"] == "alerting":
                     kind = "alerts"
                 elif rule["name"].startswith("slo:sli_error:ratio_rate"):
-                    kind = "ratio " + (labels.get("window") or labels.get("sloth_window"))
+                    kind = "ratio " + rule["name"][len("slo:sli_error:ratio_rate"):]
                 elif rule["name"].startswith(("slo:sli_errors", "slo:sli_total")):
                     kind = "base series"
                 else:

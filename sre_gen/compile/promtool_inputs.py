@@ -193,8 +193,7 @@ class BaseFeed(Feed):
         out = [(feed.series(cv.sli_errors(self.base), self.ids), feed.values_string(errors)),
                (feed.series(cv.sli_total(self.base), self.ids), feed.values_string(total))]
         for w in self.raw_windows:
-            labels = {**self.ids, cv.LABEL_WINDOW: _dur(w)}
-            out.append((feed.series(cv.sli_error_ratio(w), labels),
+            out.append((feed.series(cv.sli_error_ratio(w), self.ids),
                         feed.values_string(self.window_values(phases, end, w))))
         return out
 

@@ -69,9 +69,8 @@ class SloTests:
             else Fraction(slo.min_event_rate)
         self.ids = pm.ids(service.name, slo.name)
         self.timing: dict[str, tuple] = {}  # tier -> (feed, phases, end, every), for tests
-        # burn rates and budget remaining are arithmetic on a window's ratio: they keep its
-        # window label (slo:period_burn_rate:ratio{window="30d"})
-        self.period_labels = {**self.ids, cv.LABEL_WINDOW: format_duration(slo.window)}
+        # recorded SLO series carry the identity labels only (the record name says the window)
+        self.period_labels = dict(self.ids)
         self.levels: dict[str, tuple[Fraction, Fraction]] = {}
         self.untestable: dict[str, str] = {}
         for tier in self.tiers:
@@ -129,7 +128,7 @@ class SloTests:
         return ramp + every
 
     def expr_labels(self, tier: BurnTier) -> dict[str, str]:
-        return {**self.ids, cv.LABEL_WINDOW: format_duration(tier.long_window)}
+        return dict(self.ids)
 
     def _value_text_stable(self, rule: Rule, labels: dict, value: Fraction) -> bool:
         texts = set()
@@ -293,7 +292,7 @@ class SloTests:
         recorded = [(sel(cv.sli_errors(self.base), self.ids), self.ids, Fraction(1)),
                     (sel(cv.sli_total(self.base), self.ids), self.ids, Fraction(2))]
         for w in raw:
-            labels = {**self.ids, cv.LABEL_WINDOW: format_duration(w)}
+            labels = dict(self.ids)
             recorded.append((sel(cv.sli_error_ratio(w), self.ids), labels, Fraction(1, 2)))
         if simple:  # one counter per query: the values are known
             g.comments = [
@@ -377,7 +376,7 @@ class SloTests:
                         g.expr_tests.append(test)
             ratio = model.ratio(self.base, t, raw=self.raw(self.base))
             if ratio is not None:
-                labels = {**ident, cv.LABEL_WINDOW: format_duration(self.base)}
+                labels = dict(ident)
                 for test in (pm.value_test(sel(cv.sli_error_ratio(self.base), ident), labels, t,
                                            ratio),
                              pm.value_test(sel(cv.SLO_CURRENT_BURN_RATE, ident), labels, t,
@@ -404,7 +403,7 @@ class SloTests:
             ratio = model.ratio(w, t, raw=self.raw(w))
             if ratio is None:
                 continue
-            labels = {**ident, cv.LABEL_WINDOW: format_duration(w)}
+            labels = dict(ident)
             test = pm.value_test(sel(cv.sli_error_ratio(w), ident), labels, t, ratio)
             if test:
                 g.expr_tests.append(test)

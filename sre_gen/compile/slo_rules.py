@@ -9,8 +9,9 @@ values):
    which weights every base interval by its traffic (request-weighted, unlike Sloth's average of
    ratios) and reads one series per SLO instead of the raw series (unlike Pyrra's increase[30d]);
 3. objective, error budget, window, burn rates, budget remaining, and an info series.
-Identity labels on every SLI series are only service, slo (and window): metadata lives on the
-info series, so editing it never restarts a long window.
+Identity labels on every SLI series are only service and slo (the record name says the window):
+metadata, and the SLO window as the label ``window``, live on the info series only, so editing
+them never restarts a long window.
 """
 
 from __future__ import annotations
@@ -105,8 +106,8 @@ def recording_group(service: Service, slo: SLO) -> Group:
         else:
             expr = (f"sum_over_time({errors_name}{ident}[{w}])\n/\n"
                     f"sum_over_time({total_name}{ident}[{w}])")
-        rules.append(Rule(record=cv.sli_error_ratio(window), expr=expr,
-                          labels=ids + ((cv.LABEL_WINDOW, w),), slo=slo.name))
+        rules.append(Rule(record=cv.sli_error_ratio(window), expr=expr, labels=ids,
+                          slo=slo.name))
     budget = num(slo.error_budget)
     rules += [
         Rule(record=cv.SLO_OBJECTIVE, expr=f"vector({num(slo.objective_ratio)})", labels=ids,
@@ -184,9 +185,8 @@ def burn_alerts(service: Service, slo: SLO) -> list[Rule]:
     for tier in slo.tiers:
         rate = num(tier.burn_rate)
         lw, sw = format_duration(tier.long_window), format_duration(tier.short_window)
-        expr = (f"(\n  {cv.sli_error_ratio(tier.long_window)}{ident} / {budget} > {rate}\nand "
-                f"ignoring ({cv.LABEL_WINDOW})\n  {cv.sli_error_ratio(tier.short_window)}{ident}"
-                f" / {budget} > {rate}\n)")
+        expr = (f"(\n  {cv.sli_error_ratio(tier.long_window)}{ident} / {budget} > {rate}\nand\n"
+                f"  {cv.sli_error_ratio(tier.short_window)}{ident} / {budget} > {rate}\n)")
         guarded = slo.min_event_rate is not None and not isinstance(slo.sli, GaugeSLI)
         if guarded:
             expr += (f"\nand on ({cv.LABEL_SERVICE}, {cv.LABEL_SLO})\n  avg_over_time("

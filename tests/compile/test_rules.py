@@ -13,6 +13,7 @@ import yaml
 from sre_gen import conventions as cv
 from sre_gen.compile import rules
 from sre_gen.compile.slo_rules import le_matcher
+from sre_gen.durations import format_duration
 from sre_gen.pipeline import Context
 from sre_gen.spec import load_service
 
@@ -139,10 +140,25 @@ def test_identity_labels_exclude_metadata(example_service) -> None:
     for group in rules.recording_groups(example_service):
         for rule in group.rules:
             if rule.record and rule.record.startswith("slo:") and rule.record != cv.SLO_INFO:
-                assert set(dict(rule.labels)) <= {"service", "slo", "window"}, rule.record
+                assert set(dict(rule.labels)) <= {"service", "slo"}, rule.record
     info = _rule(rules.recording_groups(example_service), record=cv.SLO_INFO, slo="availability")[0]
     assert info.label("team") == "sre" and info.label("component") == "backend"
     assert info.label("objective") == "99.95" and info.label("window") == "30d"
+
+
+def test_window_label_means_the_slo_window_only(example_service) -> None:
+    """Issue 11 item 12: ``window`` is the SLO window on ``sre_gen_slo_info`` and nowhere else;
+    recorded series say their window in the record name, burn alerts in long_/short_window."""
+    windows = {slo.name: format_duration(slo.window) for slo in example_service.slos}
+    for group in rules.recording_groups(example_service) + rules.alerting_groups(example_service):
+        for rule in group.rules:
+            if rule.record == cv.SLO_INFO:
+                assert rule.label("window") == windows[rule.slo]
+                continue
+            assert rule.label("window") is None, rule.record or rule.alert
+            assert "ignoring" not in rule.expr and "window" not in rule.expr, rule.expr
+    burn = [r for r in rules.all_alerts(example_service) if r.kind == "slo-burn"]
+    assert burn and all(r.label("long_window") and r.label("short_window") for r in burn)
 
 
 def test_every_alert_has_the_label_and_annotation_conventions(example_service) -> None:
@@ -206,7 +222,7 @@ def test_hostile_text_stays_literal_with_real_promtool(tmp_path: Path, promtool)
             "promql_expr_test": [{
                 "expr": 'slo:sli_error:ratio_rate1h{slo="availability"}', "eval_time": "20m",
                 "exp_samples": [{"labels": 'slo:sli_error:ratio_rate1h{service="escape-test",'
-                                           'slo="availability",window="1h"}', "value": 0.25}],
+                                           'slo="availability"}', "value": 0.25}],
             }],
         }],
     }
