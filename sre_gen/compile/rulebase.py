@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from sre_gen import conventions as cv
 from sre_gen.durations import format_duration
-from sre_gen.model import Service
+from sre_gen.model import SLO, Service
 
 
 @dataclass(frozen=True)
@@ -54,8 +54,24 @@ def literal(text: str) -> str:
     return _TEMPLATE_DELIMS.sub(lambda m: '{{ "' + m.group(0) + '" }}', text)
 
 
-def alert_labels(service: Service, severity: str, extra: tuple = ()) -> tuple:
-    """severity, incident class, service, team, the service's metadata labels, then ``extra``.
+def metadata_labels(service: Service, slo: SLO | None = None) -> dict[str, str]:
+    """The metadata labels of a service's (or an SLO's) alerts and info series, as the spec
+    writes them: team, the service's labels, then the SLO's, which override the service's on
+    conflict. Reserved label names never get here (the validator rejects them)."""
+    out: dict[str, str] = {}
+    if service.team:
+        out[cv.LABEL_TEAM] = service.team
+    for k, v in service.labels:
+        out.setdefault(k, v)
+    for k, v in slo.labels if slo is not None else ():
+        out[k] = v
+    return out
+
+
+def alert_labels(service: Service, severity: str, extra: tuple = (),
+                 slo: SLO | None = None) -> tuple:
+    """severity, incident class, service, then the metadata labels (``metadata_labels``,
+    escaped for Prometheus' templates), then ``extra``.
 
     ``service`` is set on every alert (not only those whose expression keeps it): Alertmanager
     routes a service's alerts by it, and custom or kube-state-metrics alerts lack or mislabel it."""
@@ -64,10 +80,8 @@ def alert_labels(service: Service, severity: str, extra: tuple = ()) -> tuple:
     if cls is not None:
         labels[cv.LABEL_INCIDENT] = cls.name
     labels[cv.LABEL_SERVICE] = service.name
-    if service.team:
-        labels[cv.LABEL_TEAM] = service.team
-    for k, v in service.labels:
-        labels.setdefault(k, literal(v))
+    for k, v in metadata_labels(service, slo).items():
+        labels[k] = literal(v)
     for k, v in extra:
         labels[k] = v
     return tuple(labels.items())

@@ -20,7 +20,8 @@ from decimal import Decimal
 
 from sre_gen import burnrate, promql
 from sre_gen import conventions as cv
-from sre_gen.compile.rulebase import Group, Rule, alert_annotations, alert_labels, literal
+from sre_gen.compile.rulebase import (Group, Rule, alert_annotations, alert_labels, literal,
+                                      metadata_labels)
 from sre_gen.durations import format_duration, humanize_duration, num
 from sre_gen.model import SLO, EventSource, GaugeSLI, LatencySLI, RatioSLI, Service
 from sre_gen.windows import is_raw, slo_windows
@@ -131,10 +132,7 @@ def _info_labels(service: Service, slo: SLO) -> tuple:
     kind = {RatioSLI: "ratio", LatencySLI: "latency", GaugeSLI: "gauge"}[type(slo.sli)]
     out = {"objective": num(slo.objective_percent), cv.LABEL_WINDOW: format_duration(slo.window),
            "sli": kind}
-    if service.team:
-        out[cv.LABEL_TEAM] = service.team
-    for k, v in service.labels + slo.labels:
-        out.setdefault(k, v)
+    out.update(metadata_labels(service, slo))
     return tuple(out.items())
 
 
@@ -148,7 +146,8 @@ def alerting_group(service: Service, slo: SLO) -> Group | None:
         name = cv.slo_alert_exhausted(prefix, slo.name)
         rules.append(Rule(
             alert=name, expr=f"{cv.SLO_BUDGET_REMAINING}{ident} <= 0", kind="slo-exhausted",
-            labels=alert_labels(service, policy.exhausted_severity, ((cv.LABEL_SLO, slo.name),)),
+            labels=alert_labels(service, policy.exhausted_severity, ((cv.LABEL_SLO, slo.name),),
+                                slo),
             annotations=alert_annotations(
                 service, name, literal(f"The {title} has spent its error budget."),
                 literal(f"{title}: the error budget over {format_duration(slo.window)} is "
@@ -161,7 +160,8 @@ def alerting_group(service: Service, slo: SLO) -> Group | None:
         rules.append(Rule(
             alert=name, expr=f"absent({cv.sli_total(service.settings.base_window)}{ident})",
             for_seconds=policy.absent_for, kind="slo-absent",
-            labels=alert_labels(service, policy.absent_severity, ((cv.LABEL_SLO, slo.name),)),
+            labels=alert_labels(service, policy.absent_severity, ((cv.LABEL_SLO, slo.name),),
+                                slo),
             annotations=alert_annotations(
                 service, name, literal(f"The {title} has no SLI data."),
                 literal(f"{title}: no events recorded for "
@@ -210,7 +210,7 @@ def burn_alerts(service: Service, slo: SLO) -> list[Rule]:
             for_seconds=tier.for_seconds,
             labels=alert_labels(service, tier.severity, (
                 (cv.LABEL_SLO, slo.name), (cv.LABEL_TIER, tier.name),
-                (cv.LABEL_LONG_WINDOW, lw), (cv.LABEL_SHORT_WINDOW, sw))),
+                (cv.LABEL_LONG_WINDOW, lw), (cv.LABEL_SHORT_WINDOW, sw)), slo),
             annotations=alert_annotations(service, name, summary, description, cv.SLO_DASHBOARD),
             runbook=slo.runbook, threshold=rate,
         ))

@@ -161,6 +161,25 @@ def test_window_label_means_the_slo_window_only(example_service) -> None:
     assert burn and all(r.label("long_window") and r.label("short_window") for r in burn)
 
 
+def test_slo_labels_reach_every_alert_of_the_slo() -> None:
+    """Issue 11 item 2: an SLO's metadata labels are on all its alerts (escaped for Prometheus'
+    templates like every spec text), override the service's on conflict, and leave the labels
+    sre-gen sets alone."""
+    service = _service(ROOT / "tests/specs/rules/escaping.yaml")
+    slo_alerts = [r for r in rules.all_alerts(service) if r.slo == "availability"]
+    assert {r.kind for r in slo_alerts} >= {"slo-burn", "slo-exhausted", "slo-absent"}
+    for rule in slo_alerts:
+        assert rule.label("path") == 'C:\\temp\\{{ "{{" }}x{{ "}}" }}', rule.alert
+        assert rule.label("owner") == 'slo {{ "{{" }} owner {{ "}}" }}', rule.alert
+        assert rule.label("note") == "line one\nline two"  # the service's, not overridden
+        assert rule.label("team") == "q-team" and rule.label("slo") == "availability"
+        assert rule.label("service") == "escape-test"
+    info = _rule(rules.recording_groups(service), record=cv.SLO_INFO)[0]
+    assert info.label("owner") == "slo {{ owner }}"  # recording labels are not templates
+    custom = next(r for r in rules.all_alerts(service) if r.alert == "Hostile")
+    assert custom.label("path") is None and custom.label("owner").startswith("O'Neil")
+
+
 def test_every_alert_has_the_label_and_annotation_conventions(example_service) -> None:
     alerts = rules.all_alerts(example_service)
     assert len(alerts) > 40
