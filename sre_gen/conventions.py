@@ -119,6 +119,11 @@ def slo_alert_absent(prefix: str, slo: str) -> str:
     return f"{prefix}{pascal(slo)}SLIAbsent"
 
 
+def slo_alert_unknown(prefix: str, slo: str) -> str:
+    """The SLI's inputs exist but cannot be evaluated (e.g. no bucket at the threshold)."""
+    return f"{prefix}{pascal(slo)}SLIUnknown"
+
+
 GOLDEN_ALERT_SUFFIX = {
     "latency": "LatencyHigh",
     "errors": "ErrorsHigh",

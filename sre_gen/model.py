@@ -117,6 +117,9 @@ class BudgetAlertSettings:
     absent_enabled: bool = True
     absent_for: int = 600
     absent_severity: str = "warning"
+    unknown_enabled: bool = True
+    unknown_for: int = 600
+    unknown_severity: str = "warning"
 
 
 @dataclass(frozen=True)

@@ -123,9 +123,9 @@ class CounterFeed(Feed):
             tot = sim.add(*[sim.rate(x, t, w, lo) for s, x in sampled if s.in_total])
             if not self.good_events:
                 return (ev if ev is not None else Fraction(0)), tot
-            if tot is None:
+            if tot is None or ev is None:  # no good-events series: the SLI is unknown
                 return None, None
-            return max(tot - (ev if ev is not None else 0), Fraction(0)), tot
+            return max(tot - ev, Fraction(0)), tot
 
         return Model(rates=rates, every=every, end=end, base=self.base)
 

@@ -24,8 +24,8 @@ from sre_gen import burnrate
 from sre_gen import conventions as cv
 from sre_gen.compile import promtool_model as pm
 from sre_gen.compile.promtool_feed import show
-from sre_gen.compile.promtool_inputs import (BaseFeed, CounterFeed, Feed, Phase, choose_feed,
-                                             counter_step)
+from sre_gen.compile.promtool_inputs import (BaseFeed, CounterFeed, Feed, GaugeFeed, Phase,
+                                             choose_feed, counter_step)
 from sre_gen.compile.rulebase import Rule
 from sre_gen.durations import format_duration, humanize_duration, num
 from sre_gen.model import SLO, BurnTier, GaugeSLI, Service
@@ -64,6 +64,8 @@ class SloTests:
                                r.slo == slo.name), None)
         self.absent = next((r for r in alerts if r.kind == "slo-absent" and r.slo == slo.name),
                            None)
+        self.unknown = next((r for r in alerts if r.kind == "slo-unknown" and
+                             r.slo == slo.name), None)
         self.tiers = [t for t in slo.tiers if t.name in self.burn]
         self.guard = None if isinstance(slo.sli, GaugeSLI) or slo.min_event_rate is None \
             else Fraction(slo.min_event_rate)
@@ -186,7 +188,7 @@ class SloTests:
             f = pm.PromtoolFile(path=cv.promtool_slo_test_file(slo.name),
                             evaluation_interval=self.interval)
             f.comments = self._header("SLO " + slo.name)
-            for rule in [*self.burn.values(), self.exhausted, self.absent]:
+            for rule in [*self.burn.values(), self.exhausted, self.absent, self.unknown]:
                 if rule is not None:
                     what = rule.alert + (f" tier {rule.tier}" if rule.tier else "")
                     f.untested.append(f"{what} ({self.choice.untested_reason})")
@@ -235,6 +237,13 @@ class SloTests:
             f.groups.append(self.exhausted_group(feed, spent=False))
         if self.absent is not None:
             f.groups.append(self.absent_group())
+        if self.unknown is not None:
+            group = self.unknown_group(feed)
+            if group is not None:
+                f.groups.append(group)
+            else:
+                f.untested.append(f"{self.unknown.alert} (sre-gen cannot synthesise the inputs of "
+                                  "the SLI's raw PromQL)")
         if self.guard is not None and self.tiers:
             f.groups.append(self.guard_group(feed))
         if isinstance(feed, BaseFeed):
@@ -425,6 +434,8 @@ class SloTests:
                 all(model.present(x) for x in range(
                     max(0, t - self._absent_for() - model.every), t + 1, model.every)):
             g.alert_tests.append(pm.alert_test(self.absent.alert, t, []))
+        if self.unknown is not None:  # every input series is fed: the SLI is known
+            g.alert_tests.append(pm.alert_test(self.unknown.alert, t, []))
 
     def _absent_for(self) -> int:
         return self.absent.for_seconds if self.absent is not None else 0
@@ -483,7 +494,95 @@ class SloTests:
             g.expr_tests.append(pm.alerts_series_test(self.absent, self.ids, fire_at, True, 1.0))
         if hold > 2 * E:
             g.alert_tests.append(pm.alert_test(self.absent.alert, pm.floor_to(hold, E) - E, []))
+        if self.unknown is not None:  # nothing to evaluate is absent, not unknown
+            g.alert_tests.append(pm.alert_test(self.unknown.alert, fire_at, []))
         return g
+
+    def unknown_group(self, feed: Feed) -> pm.Group | None:
+        """The SLI's inputs exist but cannot be evaluated: every event is fed as bad (what a
+        missing good-events series read as before), with the good-events series missing (a
+        histogram: its threshold bucket renamed to another boundary; a gauge: NaN samples). The
+        base series record nothing, no budget burns, no burn, exhausted or absent alert fires,
+        and the unknown alert fires once its `for` has passed, saying why."""
+        E = self.interval
+        hold = self.unknown.for_seconds
+        tiers_for = max((t.for_seconds for t in self.tiers), default=0)
+        end = pm.ceil_to(max(hold, self._absent_for(), tiers_for) + self.base + 3 * E, E)
+        step = feed.step
+        if isinstance(feed, CounterFeed) and feed.good_events:
+            phases = [Phase(0, end + E, self.traffic, Fraction(1))]
+            inputs, what = [], ""
+            fed = list(zip(feed.series, feed.inputs(phases, end)))
+            every_event = next(v for s, (_, v) in fed if s.in_total)
+            for s, (series, values) in fed:
+                if not (s.event and s.role == "good"):
+                    inputs.append((series, values))
+                elif "le" in s.labels:  # the histogram has buckets, none at the threshold
+                    other = {**s.labels, "le": num(Decimal(s.labels["le"]) * 2)}
+                    inputs.append((pm.series_text(s.metric, other.items()), every_event))
+                    what = (f"the histogram's buckets are le=\"{other['le']}\" (holding every "
+                            f"event) and no le=\"{s.labels['le']}\"")
+                else:
+                    what = f"no {pm.series_text(s.metric, s.labels.items())}"
+            story = f"{self._rate(self.traffic)}, {what}"
+        elif isinstance(feed, GaugeFeed):
+            (series, _), = feed.inputs([Phase(0, end + E, Fraction(1), Fraction(0))], end)
+            inputs = [(series, " ".join(["NaN"] * (end // feed.step + 1)))]
+            story = f"{series} is NaN at every sample"
+        else:
+            raw = self._unknown_raw_inputs(end)
+            if raw is None:
+                return None
+            (inputs, story), step = raw, 60
+        g = pm.Group(name=f"{self.slo.name}: SLI unknown", interval=step)
+        g.inputs = inputs
+        g.comments = [
+            f"The SLI's inputs exist but cannot be evaluated ({story}): the base series record "
+            f"nothing, no alert of the SLO burns, is exhausted or absent, and {self.unknown.alert}"
+            f" fires once unknown for {format_duration(hold)}"
+            + (" (not before)." if hold > 2 * E else ".")]
+        expected = pm.expected_alert(self.unknown, {}, 1.0)
+        if expected is not None:
+            g.alert_tests.append(pm.alert_test(self.unknown.alert, end, [expected]))
+        else:
+            g.expr_tests.append(pm.alerts_series_test(self.unknown, {}, end, True, 1.0))
+        if hold > 2 * E:
+            g.alert_tests.append(pm.alert_test(self.unknown.alert, pm.floor_to(hold, E) - E, []))
+        quiet = [r for r in (self.exhausted, self.absent) if r is not None]
+        if self.burn:
+            quiet.append(next(iter(self.burn.values())))
+        for rule in quiet:
+            g.alert_tests.append(pm.alert_test(rule.alert, end, []))
+        for name in (cv.sli_errors(self.base), cv.sli_total(self.base),
+                     cv.sli_error_ratio(self.slo.window), cv.SLO_BUDGET_REMAINING):
+            g.expr_tests.append({"expr": pm.series_text(name, self.ids), "eval_time": pm.dur(end),
+                                 "exp_samples": []})
+        return g
+
+    def _unknown_raw_inputs(self, end: int) -> tuple[list, str] | None:
+        """Inputs that make a raw-PromQL SLI of the form sum(rate(<counter>[{{window}}]))
+        unknown: a gauge's counter reads NaN; a good/total ratio gets its total's counter and
+        no good events. None for other query shapes (their result is the author's secret)."""
+        from sre_gen import promql
+        from sre_gen.compile.promtool_feed import labels_for, selects
+
+        sli, n = self.slo.sli, end // 60 + 1
+        if isinstance(sli, GaugeSLI):
+            sel = pm.counter_selector(sli.query, self.base)
+            labels = labels_for(sel) if sel is not None else None
+            if labels is None:
+                return None
+            series = pm.series_text(sel.metric, labels)
+            return [(series, " ".join(["NaN"] * n))], f"{series} is NaN at every sample"
+        good, total = (pm.counter_selector(promql.render_window(src.query, self.base), self.base)
+                       if src.query is not None else src.selector
+                       for src in (sli.events, sli.total))
+        labels = labels_for(total, exclude=[good]) if good and total else None
+        if labels is None or selects(good, total.metric, labels):
+            return None
+        series = pm.series_text(total.metric, labels)
+        return ([(series, f"0+{show(self.traffic * 60)}x{n - 1}")],
+                f"{series} counts {self._rate(self.traffic)}, no good-events series exists")
 
     def guard_group(self, feed: Feed) -> pm.Group:
         E = self.interval

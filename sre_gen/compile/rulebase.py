@@ -22,7 +22,7 @@ class Rule:
     for_seconds: int = 0
     labels: tuple[tuple[str, str], ...] = ()
     annotations: tuple[tuple[str, str], ...] = ()
-    kind: str = "recording"  # slo-burn slo-exhausted slo-absent golden custom security backup
+    kind: str = "recording"  # slo-burn slo-exhausted slo-absent slo-unknown golden custom security backup
     #                          capacity hpa-max hpa-unable recording
     slo: str | None = None
     tier: str | None = None

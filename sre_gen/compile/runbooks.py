@@ -39,6 +39,7 @@ KIND_TITLES = {
     "slo-burn": "SLO error-budget burn rate",
     "slo-exhausted": "SLO error budget exhausted",
     "slo-absent": "SLO data missing",
+    "slo-unknown": "SLO cannot be evaluated",
     "golden": "Golden signal",
     "custom": "Hand-written",
     "security": "Security",
@@ -232,6 +233,14 @@ def _meaning(service: Service, rules: list[Rule]) -> list[str]:
             "down, scrape failing, metric or label renamed). While this fires, the SLO's "
             "burn-rate alerts cannot fire: treat it as a monitoring outage.",
         ]
+    if r.kind == "slo-unknown" and slo is not None:
+        return [
+            f"The {slo.name} SLO of {service.name} cannot be evaluated: "
+            f"{slo_rules.unknown_reason(slo.sli)}.",
+            "While this fires the SLI records nothing: no budget burns and the SLO's burn-rate "
+            "and budget alerts cannot fire. Fix the spec (threshold, selector) or the exporter; "
+            "the SLO then resumes from the next evaluation on.",
+        ]
     if r.kind == "golden":
         gs = _golden(service, r.subject)
         if gs is not None:
@@ -324,7 +333,7 @@ def _diagnosis(service: Service, rules: list[Rule]) -> list[dict]:
         if isinstance(slo.sli, GaugeSLI):
             raw = slo.sli.query
         else:
-            raw = slo_rules.raw_total(slo.sli, st.base_window)
+            raw = slo_rules.source_total(slo.sli, st.base_window)
         out.append({"title": "SLI source series (raw; empty = the metric is missing)",
                     "query": raw})
     elif r.kind == "golden":

@@ -23,7 +23,7 @@ from sre_gen import conventions as cv
 from sre_gen.compile.rulebase import (Group, Rule, alert_annotations, alert_labels, literal,
                                       metadata_labels)
 from sre_gen.durations import format_duration, humanize_duration, num
-from sre_gen.model import SLO, EventSource, GaugeSLI, LatencySLI, RatioSLI, Service
+from sre_gen.model import SLI, SLO, EventSource, GaugeSLI, LatencySLI, RatioSLI, Service
 from sre_gen.windows import is_raw, slo_windows
 
 _BAD_OP = {">": "<=", ">=": "<", "<": ">=", "<=": ">"}
@@ -34,8 +34,8 @@ def identity(service: Service, slo: SLO) -> str:
 
 
 def _events(src: EventSource, window: int) -> str:
-    if src.query is not None:
-        return promql.render_window(src.query, window)
+    if src.query is not None:  # parenthesised: the query's operators bind before ours
+        return f"({promql.render_window(src.query, window)})"
     return f"sum(rate({promql.selector(src.selector)}[{format_duration(window)}]))"
 
 
@@ -47,40 +47,85 @@ def le_matcher(threshold: Decimal) -> str:
     return f"le=~{promql.quote(pattern)}"
 
 
-def _latency_parts(sli: LatencySLI, window: int) -> tuple[str, str]:
-    w = format_duration(window)
+def _bucket(sli: LatencySLI) -> str:
     sel = sli.histogram
     inner = promql.matchers(sel.matchers)[1:-1] if sel.matchers else ""
-    le = le_matcher(sli.threshold_seconds)
-    bucket = f"{sel.metric}_bucket{{{inner + ',' if inner else ''}{le}}}"
-    good = f"sum(rate({bucket}[{w}]))"
-    total = f"sum(rate({promql.selector(sel, '_count')}[{w}]))"
-    return good, total
+    return f"{sel.metric}_bucket{{{inner + ',' if inner else ''}{le_matcher(sli.threshold_seconds)}}}"
+
+
+def _good_and_total(sli: RatioSLI | LatencySLI, window: int) -> tuple[str, str]:
+    """(good events/s, all events/s) of an SLI that counts good events (latency, good/total)."""
+    if isinstance(sli, LatencySLI):
+        w = format_duration(window)
+        return (f"sum(rate({_bucket(sli)}[{w}]))",
+                f"sum(rate({promql.selector(sli.histogram, '_count')}[{w}]))")
+    return _events(sli.events, window), _events(sli.total, window)
+
+
+def _counts_good(sli: RatioSLI | LatencySLI) -> bool:
+    return isinstance(sli, LatencySLI) or sli.events_are_good
 
 
 def raw_errors(sli: RatioSLI | LatencySLI, window: int) -> str:
-    """Bad events per second over ``window`` from the raw series (0 when none are bad yet)."""
-    if isinstance(sli, LatencySLI):
-        good, total = _latency_parts(sli, window)
-        return f"clamp_min({total} - ({good} or vector(0)), 0)"
-    if sli.events_are_good:
-        total = _events(sli.total, window)
-        return f"clamp_min({total} - ({_events(sli.events, window)} or vector(0)), 0)"
+    """Bad events per second over ``window`` from the raw series. An absent errors counter means
+    no error yet (0); an absent good-events series (no bucket at the threshold, good events
+    missing) leaves the bad events unknown: nothing is recorded."""
+    if _counts_good(sli):
+        good, total = _good_and_total(sli, window)
+        return f"clamp_min({total} - {good}, 0)"
     return f"({_events(sli.events, window)} or vector(0))"
 
 
+def source_total(sli: RatioSLI | LatencySLI, window: int) -> str:
+    """All events per second over ``window`` as the source series give them."""
+    return _good_and_total(sli, window)[1] if _counts_good(sli) else _events(sli.total, window)
+
+
 def raw_total(sli: RatioSLI | LatencySLI, window: int) -> str:
-    if isinstance(sli, LatencySLI):
-        return _latency_parts(sli, window)[1]
+    """All events per second, recorded only while the SLI can be evaluated (see raw_errors), so
+    a long window never counts an unknown stretch as good."""
+    if _counts_good(sli):
+        good, total = _good_and_total(sli, window)
+        return f"{total} and on () {good}"
     return _events(sli.total, window)
 
 
 def gauge_bad(sli: GaugeSLI) -> str:
-    return f"max(({sli.query}) {_BAD_OP[sli.op]} bool {num(sli.threshold)})"
+    """1 while the bound is violated; NaN samples are left out (they are neither good nor bad)."""
+    q = sli.query
+    return f"max((({q}) {_BAD_OP[sli.op]} bool {num(sli.threshold)}) and (({q}) == ({q})))"
 
 
 def gauge_total(sli: GaugeSLI) -> str:
-    return f"count({sli.query}) > bool 0"
+    q = sli.query
+    return f"count(({q}) == ({q})) > bool 0"
+
+
+def unknown_condition(sli: SLI, window: int) -> str | None:
+    """PromQL with a sample while the SLI's inputs exist but cannot be evaluated, or None when
+    that cannot happen (errors/total: an absent errors counter means no error yet)."""
+    if isinstance(sli, GaugeSLI):
+        return f"count({sli.query}) unless on () count(({sli.query}) == ({sli.query}))"
+    if _counts_good(sli):
+        good, total = _good_and_total(sli, window)
+        return f"{total} unless on () {good}"
+    return None
+
+
+def unknown_reason(sli: SLI) -> str:
+    """What is wrong while ``unknown_condition`` holds, in words (spec text, not yet escaped)."""
+    if isinstance(sli, LatencySLI):
+        sel = sli.histogram
+        inner = promql.matchers(sel.matchers) if sel.matchers else ""
+        return (f'no bucket le="{num(sli.threshold_seconds)}" on {sel.metric}_bucket{inner} '
+                f"although {promql.selector(sel, '_count')} has samples; buckets are matched "
+                "exactly, so the threshold must be one of the histogram's bucket boundaries")
+    if isinstance(sli, GaugeSLI):
+        return f"the gauge query {sli.query} returns samples, but none is a number (NaN)"
+    good = sli.events.query or promql.selector(sli.events.selector)
+    total = sli.total.query or promql.selector(sli.total.selector)
+    return (f"the good-events series {good} is absent while the total {total} has samples "
+            "(misspelt metric or label, or no good event since the exporter started)")
 
 
 def recording_group(service: Service, slo: SLO) -> Group:
@@ -155,11 +200,15 @@ def alerting_group(service: Service, slo: SLO) -> Group | None:
                 "{{ $value | humanizePercentage }} of it remains.",
                 cv.SLO_DASHBOARD),
             slo=slo.name, runbook=slo.runbook, threshold="0"))
+    base = service.settings.base_window
+    unknown = unknown_condition(slo.sli, base)
     if policy.absent_enabled:
         name = cv.slo_alert_absent(prefix, slo.name)
+        expr = f"absent({cv.sli_total(base)}{ident})"
+        if unknown is not None:  # an unknown SLI records nothing too: SLIUnknown says why
+            expr += f"\nunless on ()\n  ({unknown})"
         rules.append(Rule(
-            alert=name, expr=f"absent({cv.sli_total(service.settings.base_window)}{ident})",
-            for_seconds=policy.absent_for, kind="slo-absent",
+            alert=name, expr=expr, for_seconds=policy.absent_for, kind="slo-absent",
             labels=alert_labels(service, policy.absent_severity, ((cv.LABEL_SLO, slo.name),),
                                 slo),
             annotations=alert_annotations(
@@ -167,6 +216,19 @@ def alerting_group(service: Service, slo: SLO) -> Group | None:
                 literal(f"{title}: no events recorded for "
                         f"{humanize_duration(policy.absent_for)}; the metrics behind the SLI are "
                         "missing, so its alerts cannot fire."),
+                cv.SLO_DASHBOARD),
+            slo=slo.name, runbook=slo.runbook))
+    if policy.unknown_enabled and unknown is not None:
+        name = cv.slo_alert_unknown(prefix, slo.name)
+        rules.append(Rule(
+            alert=name, expr=unknown, for_seconds=policy.unknown_for, kind="slo-unknown",
+            labels=alert_labels(service, policy.unknown_severity, ((cv.LABEL_SLO, slo.name),),
+                                slo),
+            annotations=alert_annotations(
+                service, name, literal(f"The {title} cannot be evaluated."),
+                literal(f"{title}: {unknown_reason(slo.sli)}. The SLI records nothing while "
+                        "this fires: it burns no budget and its burn-rate and budget alerts "
+                        "cannot fire."),
                 cv.SLO_DASHBOARD),
             slo=slo.name, runbook=slo.runbook))
     if not rules:

@@ -92,6 +92,7 @@ def _policy(spec: dict) -> model.ErrorBudgetPolicy:
     alerts = policy.get("alerts") or {}
     ex = alerts.get("budgetExhausted") or {}
     ab = alerts.get("sliAbsent") or {}
+    un = alerts.get("sliUnknown") or {}
     actions = policy.get("actions") or {}
     return model.ErrorBudgetPolicy(
         budget_exhausted_actions=tuple(actions.get("budgetExhausted") or ()),
@@ -102,6 +103,9 @@ def _policy(spec: dict) -> model.ErrorBudgetPolicy:
             absent_enabled=ab.get("enabled", True),
             absent_for=_dur(ab.get("for"), "10m"),
             absent_severity=ab.get("severity", "warning"),
+            unknown_enabled=un.get("enabled", True),
+            unknown_for=_dur(un.get("for"), "10m"),
+            unknown_severity=un.get("severity", "warning"),
         ),
     )
 

@@ -429,7 +429,7 @@ def _severities(c: _Checker) -> list[tuple[tuple, str]]:
     policy = c.data.get("errorBudgetPolicy")
     alerts = policy.get("alerts") if isinstance(policy, dict) else None
     if isinstance(alerts, dict):
-        for key in ("budgetExhausted", "sliAbsent"):
+        for key in ("budgetExhausted", "sliAbsent", "sliUnknown"):
             sub = alerts.get(key)
             if isinstance(sub, dict) and "severity" in sub:
                 out.append((("errorBudgetPolicy", "alerts", key, "severity"), sub["severity"]))
@@ -474,7 +474,7 @@ def _check_alert_names(c: _Checker) -> None:
         generated = set()
         for _, slo in c.items(("slos",)):
             for fn in (conventions.slo_alert_burn, conventions.slo_alert_exhausted,
-                       conventions.slo_alert_absent):
+                       conventions.slo_alert_absent, conventions.slo_alert_unknown):
                 generated.add(fn(prefix, slo.get("name", "")))
         for path, alert in c.items(("alerts",)):
             if alert.get("alert") in generated:
