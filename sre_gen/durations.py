@@ -47,17 +47,22 @@ def format_duration(seconds: int) -> str:
 
 
 def humanize_duration(seconds: float) -> str:
-    """Readable duration for prose: 52s, 2m10s, 21h36m, 3d."""
+    """Readable duration for prose, rounded to its two largest units: 52s, 2m10s, 21h36m, 3d
+    (30d4s reads 30d: the seconds do not matter next to the days)."""
     seconds = int(round(seconds))
     if seconds < 60:
         return f"{seconds}s"
+    units = ("d", "h", "m", "s")
+    top = next(i for i, u in enumerate(units) if seconds >= _UNITS[u])
+    step = _UNITS[units[min(top + 1, len(units) - 1)]]
+    seconds = int(round(seconds / step)) * step
     parts = []
-    for unit in ("d", "h", "m", "s"):
+    for unit in units:
         size = _UNITS[unit]
-        if seconds >= size:
+        if seconds >= size and len(parts) < 2:
             parts.append(f"{seconds // size}{unit}")
             seconds %= size
-        if len(parts) == 2:
+        elif parts:
             break
     return "".join(parts)
 

@@ -53,7 +53,7 @@ from pathlib import Path
 from typing import Any
 
 from sre_gen import conventions as cv
-from sre_gen import promql
+from sre_gen import prose, promql
 from sre_gen.durations import format_duration, humanize_duration, num
 from sre_gen.model import SLO, GoldenSignal, Matcher, Service
 from sre_gen.output import yamlfmt
@@ -252,7 +252,7 @@ def _slo_row(g: Any, service: Service, slo: SLO, alerts: list[tuple[str, str]]) 
     tiers = sorted(slo.tiers, key=lambda t: (t.burn_rate, t.long_window))
     colors = (TIER_COLORS[:1] * len(tiers) + TIER_COLORS)[-len(tiers):] if tiers else ()
     tier_text = "; ".join(
-        f"{t.name} ({t.severity}): {num(t.burn_rate)}x over {format_duration(t.long_window)} and "
+        f"{t.name} ({t.severity}): {prose.number(t.burn_rate)}x over {format_duration(t.long_window)} and "
         f"{format_duration(t.short_window)}" for t in slo.tiers)
     out.append(_timeseries(
         g, f"{slo.name}: burn rate per alert window",

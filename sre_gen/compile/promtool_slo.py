@@ -464,12 +464,13 @@ class SloTests:
         if not spent:
             g.alert_tests.append(pm.alert_test(self.exhausted.alert, end, []))
         else:
-            expected = pm.expected_alert(self.exhausted, labels, float(remaining))
-            if expected is not None and self._stable(self.exhausted, labels, remaining):
+            spent_share = 1 - remaining  # the alert's value: the period burn rate
+            expected = pm.expected_alert(self.exhausted, labels, float(spent_share))
+            if expected is not None and self._stable(self.exhausted, labels, spent_share):
                 g.alert_tests.append(pm.alert_test(self.exhausted.alert, end, [expected]))
             else:
                 g.expr_tests.append(pm.alerts_series_test(self.exhausted, labels, end, True,
-                                                          float(remaining)))
+                                                          float(spent_share)))
         test = pm.value_test(pm.series_text(cv.SLO_BUDGET_REMAINING, self.ids), labels, end,
                              remaining)
         if test:

@@ -21,7 +21,7 @@ from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
 
-from sre_gen import burnrate, promql
+from sre_gen import burnrate, prose, promql
 from sre_gen import conventions as cv
 from sre_gen.compile import markdown, slo_rules
 from sre_gen.compile.rulebase import Rule
@@ -59,15 +59,15 @@ def budget_time(slo: SLO) -> str:
     seconds = Decimal(slo.window) * slo.error_budget
     for unit, size in _TIME_UNITS:
         if seconds >= size or size == 1:
-            value = (seconds / size).quantize(Decimal("0.01")).normalize()
-            if value == 1:
+            shown = prose.number(seconds / size)
+            if shown == "1":
                 unit = unit[:-1]
-            return f"{num(value)} {unit} per {format_duration(slo.window)}"
+            return f"{shown} {unit} per {format_duration(slo.window)}"
     raise AssertionError("unreachable")
 
 
 def _percent(value: Decimal) -> str:
-    return f"{num(burnrate.tidy(value * 100))}%"
+    return prose.percent(value)
 
 
 def _sli_text(slo: SLO) -> str:
@@ -144,7 +144,7 @@ def _tier_facts(slo: SLO, tier_name: str | None) -> list[tuple[str, str]]:
     exhaust = burnrate.exhaustion_seconds(tier.burn_rate, slo.window)
     consumed = burnrate.budget_consumed_at_fire(tier.burn_rate, tier.long_window, slo.window)
     return [
-        ("Burn rate above", f"{num(tier.burn_rate)}x"),
+        ("Burn rate above", f"{prose.number(tier.burn_rate)}x"),
         ("Windows", f"{format_duration(tier.long_window)} and {format_duration(tier.short_window)}"),
         ("Error ratio above", _percent(ratio)),
         ("Budget lasts at this rate", humanize_duration(float(exhaust))),
@@ -244,7 +244,7 @@ def _meaning(service: Service, rules: list[Rule]) -> list[str]:
     if r.kind == "golden":
         gs = _golden(service, r.subject)
         if gs is not None:
-            what = (gs.description or gs.name).rstrip(".")
+            what = prose.clause(gs.description or gs.name)
             parts = []
             for x in rules:
                 value = {"warning": gs.warning, "critical": gs.critical, "low": gs.low,
@@ -264,7 +264,7 @@ def _meaning(service: Service, rules: list[Rule]) -> list[str]:
     if r.kind == "security":
         rule = next((s for s in service.security if s.name == r.subject), None)
         if rule is not None:
-            text = (f"{rule.description or rule.name}: more than {num(rule.threshold)} events "
+            text = (f"{prose.clause(rule.description or rule.name)}: more than {num(rule.threshold)} events "
                     f"per {format_duration(rule.per)} for {service.name}.")
             return [text] + ([f"Action: {rule.action}"] if rule.action else [])
     if r.kind == "backup":

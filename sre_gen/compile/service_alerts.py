@@ -11,6 +11,7 @@ from sre_gen import conventions as cv
 from sre_gen.compile.rulebase import Group, Rule, alert_annotations, alert_labels, literal
 from sre_gen.durations import format_duration, humanize_duration, num
 from sre_gen.model import Service
+from sre_gen.prose import clause
 
 QUARTER = 90 * 86400
 
@@ -52,7 +53,7 @@ def golden_groups(service: Service) -> tuple[Group | None, Group | None]:
         for level, op, value, severity, words in levels:
             name = cv.golden_alert(prefix, gs.signal, gs.name, level)
             shown = _humanize(value, gs.unit)
-            what = literal(f"{gs.description or gs.name} ({gs.signal})")
+            what = literal(f"{clause(gs.description or gs.name)} ({gs.signal})")
             alerts.append(Rule(
                 alert=name, expr=f"{series} {op} {num(value)}", for_seconds=gs.for_seconds,
                 kind="golden", subject=gs.name, level=level, threshold=num(value),
@@ -129,7 +130,7 @@ def security_groups(service: Service) -> tuple[Group | None, Group | None]:
                 service, name,
                 literal(f"{service.name}: more than {num(rule.threshold)} {rule.name} events per "
                         f"{per}."),
-                literal(f"{rule.description or rule.name}: ") + "{{ $value | humanize }}" +
+                literal(f"{clause(rule.description or rule.name)}: ") + "{{ $value | humanize }}" +
                 literal(f" events per {per} (threshold {num(rule.threshold)})." +
                         (f" Action: {rule.action}" if rule.action else "")),
                 cv.GOLDEN_DASHBOARD),

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sre_gen import burnrate, promql
+from sre_gen import burnrate, prose, promql
 from sre_gen import conventions as cv
 from sre_gen.compile.rulebase import (Group, Rule, alert_annotations, alert_labels, literal,
                                       metadata_labels)
@@ -190,16 +190,17 @@ def alerting_group(service: Service, slo: SLO) -> Group | None:
     if policy.exhausted_enabled:
         name = cv.slo_alert_exhausted(prefix, slo.name)
         rules.append(Rule(
-            alert=name, expr=f"{cv.SLO_BUDGET_REMAINING}{ident} <= 0", kind="slo-exhausted",
+            alert=name, expr=f"{cv.SLO_PERIOD_BURN_RATE}{ident} >= 1", kind="slo-exhausted",
             labels=alert_labels(service, policy.exhausted_severity, ((cv.LABEL_SLO, slo.name),),
                                 slo),
             annotations=alert_annotations(
                 service, name, literal(f"The {title} has spent its error budget."),
                 literal(f"{title}: the error budget over {format_duration(slo.window)} is "
-                        f"exhausted (objective {num(slo.objective_percent)}%); ") +
-                "{{ $value | humanizePercentage }} of it remains.",
+                        f"exhausted (objective {num(slo.objective_percent)}%): the errors in the "
+                        "window are ") + "{{ $value | printf \"%.3g\" }}" +
+                literal(" times the budget (1 = exactly spent; above 1 it is overspent)."),
                 cv.SLO_DASHBOARD),
-            slo=slo.name, runbook=slo.runbook, threshold="0"))
+            slo=slo.name, runbook=slo.runbook, threshold="1"))
     base = service.settings.base_window
     unknown = unknown_condition(slo.sli, base)
     if policy.absent_enabled:
@@ -258,12 +259,13 @@ def burn_alerts(service: Service, slo: SLO) -> list[Rule]:
         consumed = burnrate.budget_consumed_at_fire(tier.burn_rate, tier.long_window, slo.window)
         title = f"{service.name} {slo.name} SLO"
         summary = literal(f"The {title} is burning its error budget too fast ({tier.name}).")
+        shown = prose.number(tier.burn_rate)
         description = (
-            literal(f"{title}: the error budget burns at ") + "{{ $value | printf \"%.2f\" }}" +
-            literal(f"x over {lw} (and over {sw}), above the {tier.name} threshold of {rate}x "
-                    f"(error ratio {num(burnrate.tidy(threshold_ratio))}). At {rate}x the "
+            literal(f"{title}: the error budget burns at ") + "{{ $value | printf \"%.3g\" }}" +
+            literal(f"x over {lw} (and over {sw}), above the {tier.name} threshold of {shown}x "
+                    f"(error ratio {prose.number(threshold_ratio)}). At {shown}x the "
                     f"{format_duration(slo.window)} budget lasts {exhaust}; "
-                    f"{num(burnrate.tidy(consumed * 100))}% of it is spent when this fires.")
+                    f"{prose.percent(consumed)} of it is spent when this fires.")
         )
         if guarded:
             description += literal(f" Only alerts above {num(slo.min_event_rate)} events/s.")
