@@ -189,8 +189,8 @@ def test_every_alert_has_the_label_and_annotation_conventions(example_service) -
         for key in ("summary", "description", "runbook_url", "dashboard_url"):
             assert rule.annotation(key), (rule.alert, key)
     kinds = {r.kind for r in alerts}
-    assert kinds == {"slo-burn", "slo-exhausted", "slo-absent", "slo-unknown", "golden", "custom", "security",
-                     "backup", "capacity", "hpa-max", "hpa-unable"}
+    assert kinds == {"slo-burn", "slo-exhausted", "slo-absent", "slo-unknown", "golden", "custom",
+                     "security", "backup", "capacity", "hpa-max", "hpa-unable"}
 
 
 def test_custom_alert_runbook_links_to_generated_page(example_service) -> None:
