@@ -336,6 +336,10 @@ def _diagnosis(service: Service, rules: list[Rule]) -> list[dict]:
             raw = slo_rules.source_total(slo.sli, st.base_window)
         out.append({"title": "SLI source series (raw; empty = the metric is missing)",
                     "query": raw})
+        unknown = slo_rules.unknown_condition(slo.sli, st.base_window)
+        if r.kind == "slo-unknown" and unknown is not None:
+            out.insert(0, {"title": "Unknown now (a sample = the inputs exist but the SLI cannot "
+                                    "be evaluated)", "query": unknown})
     elif r.kind == "golden":
         gs = _golden(service, r.subject)
         if gs is not None:
