@@ -13,6 +13,19 @@ Files (relative to the service folder):
 Expected values come from an exact model of the rule semantics (``promtool_inputs.Model``) and
 are asserted only where Prometheus 2 (closed ranges) and 3 (left-open ranges) agree. Timing
 bounds come from the SRE workbook (``burnrate.detection_seconds``), never from the rules.
+
+Numbers, so that float64 cannot flip a result (promtool 2.42 compares samples exactly):
+- inputs are exact: counters count whole events, 10^k per sample where k is the decimals of the
+  scenarios' error ratios (tier test levels are rounded to 3 significant digits, ``_short``, to
+  keep k small), starting at a small power of ten that keeps rate()'s zero-point clamp out
+  (``promtool_inputs._counter_start``); every value stays far below 2^53, so promtool's
+  repeated additions are exact. Fed base series are short decimals.
+- asserted values are bounded in precision, not in magnitude: each is compared after rounding
+  to 9 decimals, or to 10 significant digits from 10 on (``promtool_model.decimals_for``:
+  ``round(x * 1e3) / 1e3`` for 3333333.333). float64 holds about 16 digits, so the few
+  roundings of rate() and sum_over_time stay below the last compared digit at any magnitude
+  (a base rate of millions of events/s as well as a ratio of 1e-6); a value within a
+  thousandth of a rounding boundary is not asserted.
 """
 
 from __future__ import annotations
@@ -113,8 +126,9 @@ class SloTests:
     def _traffic(self) -> Fraction:
         """Events/s of the scenarios. Counters are fed whole numbers of events per sample
         (10^k, so every error ratio of the tests gives a whole number of errors): promtool adds
-        a run's step repeatedly in float64, and only whole numbers add up exactly. A fraction
-        would drift above the next run's first value and read as a counter reset."""
+        a run's step repeatedly in float64, and only whole numbers (below 2^53) add up exactly.
+        A fraction would drift above the next run's first value and read as a counter reset.
+        k is the most decimals of a ratio: the budget's and the tiers' short test levels."""
         ratios = [self.budget / 4, min(2 * self.budget, Fraction(1))]
         for fire, below in self.levels.values():
             ratios += [fire, below]
