@@ -7,7 +7,8 @@ Three feeds:
   zero-point clamp out of rate() so Prometheus 2 and 3 extrapolate alike (``_counter_start``);
   every value is a whole number below 2^53, exact in float64.
 - ``BaseFeed``: raw-PromQL SLIs and, in the burn-rate tests, gauge SLIs. The recorded base series
-  (``slo:sli_errors:rate5m`` / ``slo:sli_total:rate5m``) are fed in place of the rules' output:
+  (``slo:sli_errors:rate5m`` / ``slo:sli_total:rate5m``, as printed: at most 12 significant
+  digits, and the model reads the same numbers) are fed in place of the rules' output:
   the rules record nothing when their raw inputs are absent. Windows the rules compute from raw
   queries are fed too (request-weighted averages of the scenario).
 - ``GaugeFeed``: gauge SLIs given as ``metric`` or ``sum|avg|max|min(metric)``: the gauge is fed.
@@ -171,8 +172,8 @@ class BaseFeed(Feed):
                 if hi > lo:
                     bad += p.rate * p.ratio * (hi - lo)
                     good += p.rate * (hi - lo)
-            errors.append(bad / self.base)
-            total.append(good / self.base)
+            errors.append(feed.printed(bad / self.base))
+            total.append(feed.printed(good / self.base))
         return errors, total
 
     def window_values(self, phases, end, window: int) -> list[Fraction | None]:
@@ -186,7 +187,7 @@ class BaseFeed(Feed):
                 if hi > lo:
                     bad += p.rate * p.ratio * (hi - lo)
                     good += p.rate * (hi - lo)
-            out.append(bad / good if good else None)
+            out.append(feed.printed(bad / good) if good else None)
         return out
 
     def inputs(self, phases, end):

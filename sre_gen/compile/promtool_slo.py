@@ -19,7 +19,8 @@ Numbers, so that float64 cannot flip a result (promtool 2.42 compares samples ex
   scenarios' error ratios (tier test levels are rounded to 3 significant digits, ``_short``, to
   keep k small), starting at a small power of ten that keeps rate()'s zero-point clamp out
   (``promtool_inputs._counter_start``); every value stays far below 2^53, so promtool's
-  repeated additions are exact. Fed base series are short decimals.
+  repeated additions are exact. Fed base series are decimals of at most 12 significant
+  digits, and the model computes on those printed values (``promtool_feed.printed``).
 - asserted values are bounded in precision, not in magnitude: each is compared after rounding
   to 9 decimals, or to 10 significant digits from 10 on (``promtool_model.decimals_for``:
   ``round(x * 1e3) / 1e3`` for 3333333.333). float64 holds about 16 digits, so the few
