@@ -501,13 +501,242 @@ def expected_burn_tiers(service: Any, error_shares: list[tuple[float, float]]) -
         sli = slo.sli
         if not isinstance(sli, RatioSLI) or sli.events_are_good:
             continue
-        if sli.events.metric != "http_requests_total":
+        if sli.events.selector is None or sli.events.selector.metric != "http_requests_total":
             continue
         for tier in slo.tiers:
             threshold = float(burnrate.error_ratio_threshold(tier.burn_rate, slo.error_budget))
             if ratio(tier.long_window) > threshold and ratio(tier.short_window) > threshold:
                 out.add((slo.name, tier.name))
     return out
+
+
+# ---- the live check -----------------------------------------------------------------------------
+HEALTHY_ERROR_SHARE = 0.0001
+BURST_ERROR_SHARE = 0.2
+WARMUP = 20  # seconds before the first rate windows have two samples
+
+
+@dataclass
+class LiveReport:
+    healthy_seconds: float = 0
+    burst_seconds: float = 0
+    recovery_seconds: float = 0
+    queries: int = 0
+    healthy_alerts: list[dict] = field(default_factory=list)  # firing after warm-up
+    healthy_pending: list[dict] = field(default_factory=list)  # pending (a `for` not yet over)
+    empty_queries: list[PanelQuery] = field(default_factory=list)
+    empty_records: list[str] = field(default_factory=list)  # recorded series without a sample
+    unknown_slos: set[str] = field(default_factory=set)  # latency threshold not a bucket bound
+    unknown_alerts: set[str] = field(default_factory=set)  # their SLIUnknown alert names
+    alert_only_queries: list[PanelQuery] = field(default_factory=list)
+    empty_alert_queries: list[PanelQuery] = field(default_factory=list)  # still empty in burst
+    healthy_pages: list[Notification] = field(default_factory=list)
+    expected_tiers: set[tuple[str, str]] = field(default_factory=set)
+    firing_tiers: set[tuple[str, str]] = field(default_factory=set)
+    burst_alerts: list[dict] = field(default_factory=list)
+    pages: list[Notification] = field(default_factory=list)
+    repeated_pages: dict[str, int] = field(default_factory=dict)
+    recovery_pages: list[Notification] = field(default_factory=list)
+    pager_receivers: set[str] = field(default_factory=set)
+    prefix: str = ""
+    expected_pages: set[str] = field(default_factory=set)  # page_alerts() names
+    runtime: float = 0
+
+
+def alert_key(labels: dict[str, str]) -> str:
+    keep = {k: v for k, v in sorted(labels.items()) if k not in ("__name__", "alertstate")}
+    return ",".join(f"{k}={v}" for k, v in keep.items())
+
+
+def _pager_receivers(generated: Path) -> set[str]:
+    config = yaml.safe_load((generated / "alertmanager" / "alertmanager.yml").read_text())
+    return {r["name"] for r in config.get("receivers", []) if r.get("pagerduty_configs")}
+
+
+def _run_panel_query(stack: Stack, q: PanelQuery, default_range: int, now: float) -> bool:
+    """The query as Grafana runs it: instant at now, or a range query over the panel's time
+    range (its ``timeFrom`` or the dashboard's) at range/600 steps ending now."""
+    if q.instant:
+        expr = substitute(q.expr, default_range, 60, stack.scrape_interval)
+        return bool(stack.query(expr, at=now))
+    span = time_from_seconds(q.time_from) if q.time_from else default_range
+    step = span / 600
+    expr = substitute(q.expr, span, step, stack.scrape_interval)
+    return any(r["values"] for r in stack.query_range(expr, now - span, now, step))
+
+
+def _dashboard_range(generated: Path, name: str) -> int:
+    dash = json.loads((generated / "grafana" / name).read_text(encoding="utf-8"))
+    start = dash["time"]["from"]
+    return _seconds(start.removeprefix("now-"))
+
+
+def check_dashboards(stack: Stack, report: LiveReport) -> None:
+    now = time.time()
+    ranges: dict[str, int] = {}
+    for q in dashboard_queries(stack.generated):
+        span = ranges.setdefault(q.dashboard, _dashboard_range(stack.generated, q.dashboard))
+        report.queries += 1
+        from sre_gen import promql
+
+        names = promql.metric_names(q.expr)
+        if names and names <= {"ALERTS"}:
+            report.alert_only_queries.append(q)
+            continue
+        if not _run_panel_query(stack, q, span, now):
+            report.empty_queries.append(q)
+
+
+def _pages(stack: Stack, receivers: set[str], since: float, until: float) -> list[Notification]:
+    return [n for n in stack.webhook.notifications
+            if n.receiver in receivers and n.status == "firing" and since <= n.at < until]
+
+
+def live_check(*, healthy: float = 75, burst: float = 90, recovery: float = 0,
+               workdir: Path | None = None, log: Any = print,
+               evaluation_interval: int = 5, scrape_interval: int = 2) -> LiveReport:
+    """Healthy traffic, then a 5xx burst (then optionally healthy again): see bench/live.py."""
+    from sre_gen.spec import load_service
+
+    t0 = time.time()
+    report = LiveReport()
+    with start(workdir, scrape_interval=scrape_interval,
+               evaluation_interval=evaluation_interval) as stack:
+        service = load_service(stack.workdir / "specs" / EXAMPLE_SPEC.name)
+        report.pager_receivers = _pager_receivers(stack.generated)
+        report.prefix = service.settings.alert_prefix
+        log(f"stack up in {time.time() - t0:.0f} s (Prometheus {stack.prom_url}, "
+            f"Alertmanager {stack.am_url}, exporter :{stack.exporter.port}, "
+            f"evaluation every {evaluation_interval} s); healthy for {healthy:.0f} s")
+        up = time.time()
+        time.sleep(healthy)
+        healthy_end = time.time()
+        report.healthy_seconds = healthy_end - up
+        for state, into in (("firing", report.healthy_alerts),
+                            ("pending", report.healthy_pending)):
+            seen: dict[str, dict] = {}
+            for r in stack.query_range(f'ALERTS{{alertstate="{state}"}}', up + WARMUP,
+                                       healthy_end, evaluation_interval):
+                seen.setdefault(alert_key(r["metric"]), r["metric"])
+            into.extend(seen.values())
+        check_dashboards(stack, report)
+        report.unknown_slos = unknown_slos(service)
+        report.unknown_alerts = {slo_alert_unknown(service.settings.alert_prefix, name)
+                                 for name in report.unknown_slos}
+        report.empty_records = empty_records(stack, report.unknown_slos)
+        report.healthy_pages = _pages(stack, report.pager_receivers, 0, healthy_end)
+        log(f"healthy: {len(report.healthy_alerts)} alerts firing, "
+            f"{len(report.healthy_pending)} pending, "
+            f"{len(report.empty_queries)} of {report.queries} dashboard queries without data; "
+            f"5xx burst ({BURST_ERROR_SHARE:.0%}) for {burst:.0f} s")
+
+        burst_start = time.time()
+        stack.set_error_share(BURST_ERROR_SHARE)
+        time.sleep(burst)
+        burst_end = time.time()
+        report.burst_seconds = burst_end - burst_start
+        report.expected_tiers = expected_burn_tiers(service, [
+            (burst_start - up, HEALTHY_ERROR_SHARE), (burst_end - burst_start, BURST_ERROR_SHARE)])
+        prefix = service.settings.alert_prefix
+        report.expected_pages = expected_pages(service, report.expected_tiers,
+                                               report.pager_receivers)
+        burn_names = {cv_alert_burn(prefix, slo.name): slo.name for slo in service.slos}
+        report.burst_alerts = stack.alerts("firing")
+        report.firing_tiers = {(burn_names[a["alertname"]], a.get("tier", ""))
+                               for a in report.burst_alerts if a["alertname"] in burn_names}
+        now = time.time()
+        burning = {slo for slo, _tier in report.expected_tiers}
+        names = {slo.name for slo in service.slos}
+        for q in report.alert_only_queries:
+            slo = q.panel.split(": ", 1)[0] if ": " in q.panel else None
+            if slo in names and slo not in burning:
+                continue  # an SLO the burst does not touch: its alert table may stay empty
+            if not _run_panel_query(stack, q, _dashboard_range(stack.generated, q.dashboard), now):
+                report.empty_alert_queries.append(q)
+        report.pages = _pages(stack, report.pager_receivers, healthy_end, burst_end)
+        counts: dict[str, int] = {}
+        for n in report.pages:
+            for a in n.alerts:
+                if a.get("status") == "firing":
+                    key = alert_key(a["labels"])
+                    counts[key] = counts.get(key, 0) + 1
+        report.repeated_pages = {k: c for k, c in counts.items() if c > 1}
+        log(f"burst: tiers firing {sorted(report.firing_tiers)}, expected "
+            f"{sorted(report.expected_tiers)}; {len(report.pages)} pages")
+
+        if recovery:
+            stack.set_error_share(HEALTHY_ERROR_SHARE)
+            log(f"recovery: healthy again for {recovery:.0f} s")
+            time.sleep(recovery)
+            report.recovery_seconds = recovery
+            report.recovery_pages = _pages(stack, report.pager_receivers, burst_end, time.time())
+    report.runtime = time.time() - t0
+    return report
+
+
+def expected_pages(service: Any, tiers: set[tuple[str, str]], pagers: set[str]) -> set[str]:
+    """Of each SLO's firing tiers, the fastest one is not inhibited: it pages when its severity's
+    incident class routes to a PagerDuty receiver."""
+    out = set()
+    for slo in service.slos:
+        firing = [t for t in slo.tiers if (slo.name, t.name) in tiers]
+        if not firing:
+            continue
+        tier = max(firing, key=lambda t: t.burn_rate)
+        cls = service.incident_class_for(tier.severity)
+        if cls is not None and f"{service.name}/{cls.receiver}" in pagers:
+            out.add(f"{cv_alert_burn(service.settings.alert_prefix, slo.name)}/{slo.name}/"
+                    f"{tier.name}")
+    return out
+
+
+def unknown_slos(service: Any) -> set[str]:
+    """SLOs whose latency threshold is no bucket bound of the exporter: their SLI is unknown."""
+    from sre_gen.model import LatencySLI
+
+    return {slo.name for slo in service.slos if isinstance(slo.sli, LatencySLI)
+            and float(slo.sli.threshold_seconds) not in DEFAULT_BUCKETS}
+
+
+def slo_alert_unknown(prefix: str, slo: str) -> str:
+    """conventions.slo_alert_unknown (issue 11 item 3's decision) or its documented name."""
+    from sre_gen import conventions
+
+    named = getattr(conventions, "slo_alert_unknown", None)
+    return named(prefix, slo) if named else f"{prefix}{conventions.pascal(slo)}SLIUnknown"
+
+
+def empty_records(stack: Stack, unknown: set[str]) -> list[str]:
+    """Recording rules whose series has no sample now (an unknown SLI's series excepted: they
+    have no sample by design)."""
+    from sre_gen import promql
+
+    out = []
+    for path in sorted((stack.generated / "prometheus").glob("*-rules.yaml")):
+        for group in yaml.safe_load(path.read_text(encoding="utf-8"))["groups"]:
+            for rule in group["rules"]:
+                if "record" not in rule:
+                    continue
+                labels = rule.get("labels") or {}
+                if labels.get("slo") in unknown:
+                    continue
+                expr = rule["record"] + promql.matchers(sorted(labels.items()))
+                if not stack.query(expr):
+                    out.append(expr)
+    return out
+
+
+def cv_alert_burn(prefix: str, slo: str) -> str:
+    from sre_gen import conventions
+
+    return conventions.slo_alert_burn(prefix, slo)
+
+
+def page_alerts(pages: list[Notification]) -> list[str]:
+    return sorted({f"{a['labels'].get('alertname')}"
+                   f"{'/' + a['labels']['slo'] if 'slo' in a['labels'] else ''}"
+                   f"{'/' + a['labels']['tier'] if 'tier' in a['labels'] else ''}"
+                   for n in pages for a in n.alerts if a.get("status") == "firing"})
 
 
 # ---- a Prometheus over backfilled samples -------------------------------------------------------
@@ -554,5 +783,5 @@ class BackfilledPrometheus(PromClient):
         self.close()
 
 
-__all__ = ["BackfilledPrometheus", "PromClient", "Exporter", "Stack", "WebhookReceiver", "dashboard_queries",
+__all__ = ["LiveReport", "live_check", "BackfilledPrometheus", "PromClient", "Exporter", "Stack", "WebhookReceiver", "dashboard_queries",
            "expected_burn_tiers", "start", "substitute"]

@@ -18,7 +18,7 @@ Under ``generated/<service>/grafana/``:
       the share of the budget left since the start of the chart, against the ideal linear burn
       (1 at the first data of the chart, 0 at its end). Spent(t) = sum of bad events from the
       chart's start to t / (error budget x all events of the chart), from the recorded base
-      series, sampled once per base window; the chart's start and end come from PromQL's
+      series, sampled once per rule evaluation interval; the chart's start and end come from PromQL's
       ``@ start()`` / ``@ end()`` (Prometheus >= 2.33) on ``vector(time())``, which always has a
       value, so the lines start at the first evaluation, however young the data (Grafana's
       ``$__from``/``$__to`` would not follow the panel's own time range);
@@ -299,23 +299,23 @@ def burn_down_exprs(service: Service, slo: SLO) -> tuple[str, str]:
     """(budget remaining, ideal linear burn) over the query's range, with values from the first
     evaluation in the range on: nothing hinges on a sample at the range's start.
 
-    Samples of the recorded base series, once per base window (``[W:base]``), count when they are
-    after the range start (``start`` = the last base-window step at or before ``@ start()``, from
-    ``vector(time())``, which always has a value); the events of the range come from
-    ``@ end()``. The ideal line goes from 1 at the first sample of the range (``first``) to 0 at
+    Samples of the recorded base series, once per rule evaluation interval (``[W:interval]``, the
+    rate at which the rules record them), count when they are after the range start (``start`` =
+    the last interval step at or before ``@ start()``, from ``vector(time())``, which always has a
+    value); the events of the range come from ``@ end()``. The ideal line goes from 1 at the first sample of the range (``first``) to 0 at
     its end, i.e. it spends exactly the budget of the events the range holds."""
     ident = _ident(service, slo)
-    base = format_duration(service.settings.base_window)
+    base = service.settings.base_window
+    every = format_duration(service.settings.evaluation_interval)
     window = format_duration(slo.window)
-    step = f"[{base}:{base}]"
+    step = f"[{every}:{every}]"
     start = f"last_over_time(vector(time()){step} @ start())"
     end = f"last_over_time(vector(time()){step} @ end())"
-    first = f"min_over_time(timestamp({cv.sli_total(service.settings.base_window)}{ident})" \
-            f"[{window}:{base}] @ end())"
-    sub = f"[{window}:{base}]"
-    spent = (f"sum_over_time(({cv.sli_errors(service.settings.base_window)}{ident}"
+    sub = f"[{window}:{every}]"
+    first = f"min_over_time(timestamp({cv.sli_total(base)}{ident}){sub} @ end())"
+    spent = (f"sum_over_time(({cv.sli_errors(base)}{ident}"
              f" * on () group_left () (vector(time()) > bool on () {start})){sub})\n/\n"
-             f"sum_over_time({cv.sli_total(service.settings.base_window)}{ident}{sub} @ end())")
+             f"sum_over_time({cv.sli_total(base)}{ident}{sub} @ end())")
     remaining = f"1 - (\n{spent}\n) / {num(slo.error_budget)}"
     ideal = (f"(\n  1 - (vector(time()) - on () {first})\n"
              f"  / on () ({end} - on () {first})\n) <= 1")
