@@ -10,6 +10,7 @@ step, and an instant query for the stat."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import sys
 import time
@@ -35,14 +36,17 @@ def _panels(dash: dict) -> dict[str, dict]:
     return {p["title"]: p for p in livestack._panels(dash["panels"])}
 
 
-@pytest.fixture(scope="module")
-def backfilled(example_service, tmp_path_factory):
-    service = example_service
+@pytest.fixture(scope="module", params=[60, 120], ids=lambda s: f"every-{s}s")
+def backfilled(example_service, tmp_path_factory, request):
+    """The example's SLOs recorded every ``param`` seconds (the rules' evaluation interval)."""
+    every = request.param
+    service = dataclasses.replace(example_service, settings=dataclasses.replace(
+        example_service.settings, evaluation_interval=every))
     base = service.settings.base_window
     now = float(math.floor(time.time()))
-    end = math.floor(now / 60) * 60 - 120  # the last recorded sample: 2 minutes ago
+    end = math.floor(now / every) * every - 2 * every  # the last recorded sample
     first = end - HISTORY
-    times = range(first, end + 1, 60)
+    times = range(first, end + 1, every)
     series = {}
     for slo in service.slos:
         ident = f'{{service="{service.name}",slo="{slo.name}"}}'
