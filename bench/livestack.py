@@ -536,7 +536,8 @@ class LiveReport:
     burst_alerts: list[dict] = field(default_factory=list)
     pages: list[Notification] = field(default_factory=list)
     repeated_pages: dict[str, int] = field(default_factory=dict)
-    recovery_pages: list[Notification] = field(default_factory=list)
+    recovery_pages: list[Notification] = field(default_factory=list)  # burn tiers paging again
+    late_pages: list[Notification] = field(default_factory=list)  # other pages after the burst
     pager_receivers: set[str] = field(default_factory=set)
     prefix: str = ""
     expected_pages: set[str] = field(default_factory=set)  # page_alerts() names
@@ -669,7 +670,14 @@ def live_check(*, healthy: float = 75, burst: float = 90, recovery: float = 0,
             log(f"recovery: healthy again for {recovery:.0f} s")
             time.sleep(recovery)
             report.recovery_seconds = recovery
-            report.recovery_pages = _pages(stack, report.pager_receivers, burst_end, time.time())
+            late = _pages(stack, report.pager_receivers, burst_end, time.time())
+            paged = {a["labels"].get("slo") for n in report.pages for a in n.alerts
+                     if a["labels"].get("alertname") in burn_names}
+            for n in late:  # a burn tier of an SLO whose incident already paged: a second page
+                again = [a for a in n.alerts if a.get("status") == "firing"
+                         and a["labels"].get("alertname") in burn_names
+                         and a["labels"].get("slo") in paged]
+                (report.recovery_pages if again else report.late_pages).append(n)
     report.runtime = time.time() - t0
     return report
 
