@@ -10,13 +10,18 @@ Under ``generated/<service>/grafana/``:
     * SLI vs objective: ``1 - ratio_rate<base>``, ``1 - ratio_rate<SLO window>`` and the
       recorded objective; the area below the objective is shaded red;
     * error budget remaining: stat of ``slo:period_error_budget_remaining:ratio``;
+    * data in the SLO window: stat of how much of the window the recorded base series covers
+      (``count_over_time(slo:sli_total:rate<base>[<SLO window>])`` x the evaluation interval),
+      orange until the window is full: a young rule set, or a retention shorter than the window
+      (Prometheus keeps 15d by default, so a 30d window is silently a 15d one);
     * error budget burn-down over the last SLO window (the panel's own relative time range):
-      the share of the window's budget spent since the start of the chart, against the ideal
-      linear burn (1 at the start, 0 at the end). Spent(t) = sum of bad events from the chart's
-      start to t / (error budget x all events of the window), from the recorded base series,
-      sampled once per base window; the start and end come from PromQL's ``@ start()`` /
-      ``@ end()`` (Prometheus >= 2.33), so the chart follows the panel's own time range, which
-      Grafana's ``$__from``/``$__to`` would not;
+      the share of the budget left since the start of the chart, against the ideal linear burn
+      (1 at the first data of the chart, 0 at its end). Spent(t) = sum of bad events from the
+      chart's start to t / (error budget x all events of the chart), from the recorded base
+      series, sampled once per rule evaluation interval; the chart's start and end come from PromQL's
+      ``@ start()`` / ``@ end()`` (Prometheus >= 2.33) on ``vector(time())``, which always has a
+      value, so the lines start at the first evaluation, however young the data (Grafana's
+      ``$__from``/``$__to`` would not follow the panel's own time range);
     * burn rate per recorded window (``ratio_rate<W> / error budget``) with each tier's burn-rate
       factor drawn as a dashed threshold line;
     * the SLO's pending and firing alerts (``ALERTS{service, slo}``).
@@ -214,7 +219,7 @@ def _slo_row(g: Any, service: Service, slo: SLO, alerts: list[tuple[str, str]]) 
               f"Good events / all events over the base window ({format_duration(base)}) and over "
               f"the rolling SLO window ({window}), against the {objective}% objective (dashed); "
               "the area below the objective is shaded."),
-        sli_targets, unit="percentunit", w=12, decimals=decimals, max_=1,
+        sli_targets, unit="percentunit", w=8, decimals=decimals, max_=1,
         steps=[("red", None), ("green", slo.objective_ratio)], thresholds_style="area",
         overrides=[_dashed_series("C", "orange")], links=links))
 
@@ -225,21 +230,28 @@ def _slo_row(g: Any, service: Service, slo: SLO, alerts: list[tuple[str, str]]) 
         [_target(g, f"{cv.SLO_BUDGET_REMAINING}{ident}", "A", "remaining")],
         unit="percentunit", decimals=1, w=4, h=8, steps=_budget_steps()))
 
-    subquery = f"[{window}:{format_duration(base)}]"
-    spent = (f"sum_over_time(({cv.sli_errors(base)}{ident} * on () group_left () "
-             f"(vector(time()) >= bool on () timestamp({cv.SLO_OBJECTIVE}{ident} @ start())))"
-             f"{subquery})\n/\n"
-             f"sum_over_time({cv.sli_total(base)}{ident}{subquery} @ end())")
+    out.append(_stat(
+        g, f"{slo.name}: data in the {window} window",
+        f"How much of the {window} SLO window the recorded SLI covers ({cv.sli_total(base)} "
+        f"samples, one per {format_duration(service.settings.evaluation_interval)} evaluation). "
+        f"Below {window}, the SLI over the window, the budget remaining and the burn-down are "
+        "computed over this shorter history only: the rules started recording recently, or "
+        "Prometheus keeps less than the window (--storage.tsdb.retention.time, default 15d, "
+        "must exceed the longest SLO window plus margin).",
+        [_target(g, coverage_expr(service, slo), "A", "history", instant=True)],
+        unit="dtdurations", w=4, h=8,
+        steps=[("orange", None), ("green", Decimal(slo.window) * Decimal("0.99"))]))
+
+    remaining, ideal = burn_down_exprs(service, slo)
     out.append(_timeseries(
         g, f"{slo.name}: error budget burn-down ({window})",
-        f"Budget left over the last {window}, counting only the bad events since the start of "
-        "the chart: 1 - bad events since the start / (error budget x all events of the window). "
-        f"The dashed line is the ideal linear burn that spends exactly the budget by the end of "
-        f"the {window} window; below it, the budget goes faster than planned. Always shows the "
-        f"last {window} (panel time range).",
-        [_target(g, f"1 - (\n{spent}\n) / {budget}", "A", "budget remaining"),
-         _target(g, f"1 - (vector(time()) - on () timestamp({cv.SLO_OBJECTIVE}{ident} @ start()))"
-                    f" / {slo.window}", "B", "ideal linear burn")],
+        f"Budget left over the last {window} (panel time range), from the first evaluation in "
+        "it on: 1 - bad events since then / (error budget x all events of the range). The dashed "
+        "line is the ideal linear burn that spends exactly the budget by the end of the range, "
+        "from the first data on; below it, the budget goes faster than planned. When the data "
+        f"covers less than {window} (see the data panel), both start at the first data.",
+        [_target(g, remaining, "A", "budget remaining"),
+         _target(g, ideal, "B", "ideal linear burn")],
         unit="percentunit", w=8, decimals=1, time_from=window,
         steps=[("red", None), ("green", Decimal(0))], thresholds_style="area",
         overrides=[_dashed_series("B", "text")]))
@@ -273,6 +285,41 @@ def _slo_row(g: Any, service: Service, slo: SLO, alerts: list[tuple[str, str]]) 
         (cv.LABEL_ALERTNAME, cv.LABEL_ALERTSTATE, cv.LABEL_SEVERITY, cv.LABEL_TIER), w=8, h=8,
         links=links))
     return out
+
+
+def coverage_expr(service: Service, slo: SLO) -> str:
+    """Seconds of the SLO window the recorded base series covers: its samples in the window
+    times the rule evaluation interval (gaps do not count)."""
+    ident = _ident(service, slo)
+    return (f"count_over_time({cv.sli_total(service.settings.base_window)}{ident}"
+            f"[{format_duration(slo.window)}]) * {service.settings.evaluation_interval}")
+
+
+def burn_down_exprs(service: Service, slo: SLO) -> tuple[str, str]:
+    """(budget remaining, ideal linear burn) over the query's range, with values from the first
+    evaluation in the range on: nothing hinges on a sample at the range's start.
+
+    Samples of the recorded base series, once per rule evaluation interval (``[W:interval]``, the
+    rate at which the rules record them), count when they are after the range start (``start`` =
+    the last interval step at or before ``@ start()``, from ``vector(time())``, which always has a
+    value); the events of the range come from ``@ end()``. The ideal line goes from 1 at the first sample of the range (``first``) to 0 at
+    its end, i.e. it spends exactly the budget of the events the range holds."""
+    ident = _ident(service, slo)
+    base = service.settings.base_window
+    every = format_duration(service.settings.evaluation_interval)
+    window = format_duration(slo.window)
+    step = f"[{every}:{every}]"
+    start = f"last_over_time(vector(time()){step} @ start())"
+    end = f"last_over_time(vector(time()){step} @ end())"
+    sub = f"[{window}:{every}]"
+    first = f"min_over_time(timestamp({cv.sli_total(base)}{ident}){sub} @ end())"
+    spent = (f"sum_over_time(({cv.sli_errors(base)}{ident}"
+             f" * on () group_left () (vector(time()) > bool on () {start})){sub})\n/\n"
+             f"sum_over_time({cv.sli_total(base)}{ident}{sub} @ end())")
+    remaining = f"1 - (\n{spent}\n) / {num(slo.error_budget)}"
+    ideal = (f"(\n  1 - (vector(time()) - on () {first})\n"
+             f"  / on () ({end} - on () {first})\n) <= 1")
+    return remaining, ideal
 
 
 def _window_legend(service: Service, slo: SLO, window: int) -> str:

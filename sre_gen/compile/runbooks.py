@@ -538,6 +538,8 @@ def index_context(service: Service, groups: dict[str, list[Rule]]) -> dict:
     return {
         "service": _service_view(service),
         "slos": [_slo_view(service, s) for s in service.slos],
+        "longest_window": format_duration(max(s.window for s in service.slos))
+        if service.slos else "",
         "alerts": alerts,
         "incident_classes": [c for c in classes if c is not None],
         "incident_response": [(phase, list(steps)) for phase, steps in

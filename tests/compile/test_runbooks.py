@@ -3,6 +3,7 @@ hostile spec text (checked on the rendered HTML), and the --templates override."
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import re
 import shutil
@@ -449,3 +450,18 @@ def test_colliding_page_names_are_a_spec_error(tmp_path: Path) -> None:
     with pytest.raises(SpecError) as info:
         runbooks.build(load_service(spec, "s.yaml"), Context())
     assert "'CpuHigh' would get the runbook page runbooks/cpu-high.md" in str(info.value)
+
+
+@pytest.mark.parametrize("windows", [("30d", "7d", "1d"), ("7d",), ("1d", "90d")])
+def test_index_names_the_retention_the_longest_slo_window_needs(example_service, windows) -> None:
+    """Issue 11 item 4: Prometheus' retention must exceed the longest SLO window plus margin."""
+    from sre_gen.durations import parse_duration
+
+    slos = tuple(dataclasses.replace(slo, window=parse_duration(w))
+                 for slo, w in zip(example_service.slos, windows))
+    service = dataclasses.replace(example_service, slos=slos)
+    index = runbooks.build(service, Context())["runbooks/README.md"]
+    longest = max(windows, key=parse_duration)
+    text = " ".join(index.split())
+    assert ("`--storage.tsdb.retention.time` (default 15d) must exceed the longest SLO window "
+            f"({longest}) plus margin") in text
