@@ -1,4 +1,4 @@
-"""Regexes checked the way Prometheus compiles them: Go's regexp (RE2 syntax), fully anchored.
+"""Regexes checked the way Prometheus compiles them: Go's regexp (RE2 syntax), as written and anchored.
 
 Python's ``re`` is not RE2: it accepts lookarounds, backreferences and possessive quantifiers that
 Prometheus rejects, and rejects some RE2 syntax. The check uses Google's RE2 (``google-re2``,
@@ -25,14 +25,12 @@ def re2_error(pattern: str) -> str | None:
 
     options = re2.Options()
     options.log_errors = False  # the C++ library would print to stderr
-    try:
-        re2.compile(f"^(?:{pattern})$", options)  # exactly what Prometheus compiles
-    except re2.error as anchored:
-        try:  # name the fault in the user's own text when it is there
-            re2.compile(pattern, options)
+    # Prometheus parses the pattern as written, then compiles it anchored: both must succeed.
+    for text in (pattern, f"^(?:{pattern})$"):
+        try:
+            re2.compile(text, options)
         except re2.error as exc:
             return _message(exc)
-        return _message(anchored)
     for rule, message in _GO_ONLY:
         if rule.search(pattern):
             return message

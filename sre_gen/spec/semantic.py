@@ -439,6 +439,7 @@ def _check_custom(c: _Checker) -> None:
             _check_runbook(c, path, alert, runbooks)
             if "runbook" in alert and "runbookUrl" in alert:
                 c.add(path + ("runbookUrl",), "give runbook or runbookUrl, not both", key=True)
+            _check_templates(c, path, alert)
             for key in ("labels", "annotations"):
                 for reserved in ("alertname", "severity", "summary", "description", "runbook_url"):
                     if reserved in (alert.get(key) or {}):
@@ -455,6 +456,22 @@ def _check_custom(c: _Checker) -> None:
                         promql.parse(series["series"])
                         continue
                     c.add(spath + ("series",), "expected a series such as metric{label=\"v\"}")
+
+
+def _check_templates(c: _Checker, path: tuple, alert: dict) -> None:
+    """A custom alert's summary, description and annotations are Prometheus templates (labels
+    are not: sre-gen escapes them); promtool rejects the rule file when one does not parse."""
+    from sre_gen.spec import gotemplate
+
+    texts = [((key,), alert.get(key)) for key in ("summary", "description")]
+    annotations = alert.get("annotations")
+    if isinstance(annotations, dict):
+        texts += [(("annotations", key), value) for key, value in annotations.items()]
+    for sub, text in texts:
+        if isinstance(text, str) and "{{" in text:
+            problem = gotemplate.check(text)
+            if problem:
+                c.add(path + sub, f"invalid Prometheus template: {problem}")
 
 
 def _check_security(c: _Checker) -> None:
@@ -546,10 +563,43 @@ def _check_autoscaling(c: _Checker) -> None:
         c.add(("autoscaling", "metricsProvider"), "keda needs at least one podMetrics entry")
 
 
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_HOST_CHARS = re.compile(r"^[A-Za-z0-9\-._~!$&'()*+,;=:\[\]%\u0080-\U0010ffff]*$")
+
+
+def url_error(url: str) -> str | None:
+    """Why Go's net/url (Alertmanager's config loader) would reject ``url``, or None."""
+    rest = url.split("://", 1)[1] if "://" in url else url
+    authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
+    host = authority.rsplit("@", 1)[-1]
+    outside_query = re.sub(r"\?[^#]*", "", rest, count=1)
+    if _BAD_ESCAPE.search(outside_query):
+        return "invalid URL escape (a % must be followed by two hex digits)"
+    if host.startswith("["):
+        if "]" not in host:
+            return "missing ']' in the host"
+        port = host.split("]", 1)[1]
+    elif ":" in host:
+        port = ":" + host.rsplit(":", 1)[1]
+    else:
+        port = ""
+    if port and not re.fullmatch(r":[0-9]*", port):
+        return f"invalid port {port!r} after the host"
+    if not _HOST_CHARS.match(host):
+        return "invalid character in the host name"
+    return None
+
+
 def _check_routing(c: _Checker) -> None:
     receivers = _names(c, ("oncall", "receivers"), "name")
     c.unique(c.items(("oncall", "receivers")), "name", "receiver")
     for path, receiver in c.items(("oncall", "receivers")):
+        hook = receiver.get("webhook")
+        if isinstance(hook, dict) and isinstance(hook.get("url"), str) and \
+                not _CONTROL.search(hook["url"]):
+            problem = url_error(hook["url"])
+            if problem:
+                c.add(path + ("webhook", "url"), f"Alertmanager cannot parse this URL: {problem}")
         kinds = [k for k in ("pagerduty", "slack", "webhook", "email") if k in receiver]
         if len(kinds) > 1:
             c.add(path + (kinds[1],), f"a receiver has at most one integration, got "
@@ -632,7 +682,10 @@ def _check_labels(c: _Checker) -> None:
 
 
 def _check_alert_names(c: _Checker) -> None:
-    """A custom alert must not take a name sre-gen generates."""
+    """A custom alert must not take a name sre-gen generates; every alert's runbook file name
+    (the kebab-case alert name) must fit a file system's 255 bytes."""
+    with c.guard():
+        _check_file_names(c)
     with c.guard():
         service = c.data["service"]["name"]
         prefix = conventions.alert_prefix(service, (c.data.get("settings") or {}).get(
@@ -645,6 +698,39 @@ def _check_alert_names(c: _Checker) -> None:
         for path, alert in c.items(("alerts",)):
             if alert.get("alert") in generated:
                 c.add(path + ("alert",), f"{alert['alert']!r} is the name of a generated alert")
+
+
+def _check_file_names(c: _Checker) -> None:
+    settings = c.data.get("settings") if isinstance(c.data.get("settings"), dict) else {}
+    service = c.data["service"]["name"]
+    prefix = conventions.alert_prefix(service, settings.get("alertPrefix", ""))
+    cause = ("settings", "alertPrefix") if "alertPrefix" in settings else ("service", "name")
+    named: list[tuple[tuple, str]] = []  # (the name's own field, alert name)
+    for path, slo in c.items(("slos",)):
+        for fn in (conventions.slo_alert_burn, conventions.slo_alert_exhausted):
+            named.append((path + ("name",), fn(prefix, str(slo.get("name", "")))))
+    gs = c.data.get("goldenSignals")
+    for signal in ("latency", "traffic", "errors", "saturation"):
+        for path, ind in c.items(("goldenSignals", signal)) if isinstance(gs, dict) else ():
+            named.append((path + ("name",), conventions.golden_alert(
+                prefix, signal, str(ind.get("name", "")), "low")))
+    for path, rule in c.items(("security",)):
+        named.append((path + ("name",), conventions.security_alert(prefix, str(rule.get("name")))))
+    for path, backup in c.items(("disasterRecovery", "backups")):
+        named.append((path + ("data",), conventions.backup_alert(prefix, str(backup.get("data")))))
+    for path, res in c.items(("capacity", "resources")):
+        named.append((path + ("name",), conventions.capacity_alert(prefix, str(res.get("name")))))
+    named.append((cause, conventions.hpa_unable_alert(prefix)))
+    for path, alert in c.items(("alerts",)):
+        if isinstance(alert.get("alert"), str):
+            named.append((path + ("alert",), alert["alert"]))
+    for path, name in named:
+        size = len(conventions.runbook_file(name).encode("utf-8"))
+        if size > MAX_FILE_NAME:
+            where = path if path[0] == "alerts" else cause if len(prefix) > 60 else path
+            c.add(where, f"the alert name {name[:40]}... makes the runbook file name {size} bytes "
+                         f"long; file names are at most {MAX_FILE_NAME} bytes: shorten it")
+            return  # one message: the same prefix makes every name too long
 
 
 def _check_runbook(c: _Checker, path: tuple, item: dict, runbooks: list[str]) -> None:
