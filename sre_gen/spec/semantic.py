@@ -233,7 +233,9 @@ def _check_settings(c: _Checker) -> None:
                f"evaluation interval {format_duration(interval)} is outside 10s..5m: shorter "
                "multiplies the rules' cost, longer delays every alert by up to that much")
     if base < interval:
-        c.add(where["baseWindow"], f"base window {format_duration(base)} is shorter than the "
+        given = "baseWindow" if "baseWindow" in s or "evaluationInterval" not in s else \
+            "evaluationInterval"
+        c.add(where[given], f"base window {format_duration(base)} is shorter than the "
               f"evaluation interval {format_duration(interval)}: samples between evaluations "
               "would never be counted; make baseWindow at least the evaluation interval")
     if base > raw_max:
