@@ -151,5 +151,5 @@ def misplaced_window_placeholder(query: str) -> str | None:
     ranges = {m.end() - len(m.group(0)[1:].lstrip()) for m in _RANGE_PLACEHOLDER.finditer(query)}
     for m in _PLACEHOLDER_ANY.finditer(query):
         if m.start() not in ranges:
-            return query[max(0, m.start() - 12):m.end() + 12]
+            return query if len(query) <= 60 else query[max(0, m.start() - 20):m.end() + 20]
     return None
