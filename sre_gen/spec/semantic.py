@@ -20,6 +20,7 @@ from sre_gen.durations import (
     format_duration,
     num,
     parse_duration,
+    parse_spec_duration,
     to_decimal,
 )
 from sre_gen.spec import regex, values
@@ -72,7 +73,7 @@ class _Checker:
         if not isinstance(text, str) or not _DURATION_SHAPE.fullmatch(text):
             return None  # not a string or not the schema's pattern: the schema check reports it
         try:
-            return parse_duration(text)
+            return parse_spec_duration(text)
         except DurationError as exc:
             self.add(path, str(exc))
             return None
@@ -270,6 +271,11 @@ def _check_tiers(c: _Checker) -> list[dict]:
                 if "shortWindow" in tier
                 else (burnrate.default_short_window(long_w) if long_w else None)
             )
+            with c.guard():
+                if burnrate.tidy(to_decimal(tier["burnRate"])) == 0:
+                    c.add(path + ("burnRate",), "a burn rate of 0 after rounding to 6 decimals: "
+                          "a burn rate must be at least 0.000001, and below 1 it cannot warn "
+                          "of exhaustion")
             if "for" in tier:
                 hold = c.duration(path + ("for",), tier["for"])
                 if hold and long_w and hold > long_w:
@@ -356,6 +362,13 @@ def _check_reachable(c, path, slo, tier, window, budget, explicit) -> None:
         if rate > MAX_NUMBER:
             return  # reported as out of range
         where = path + ("alerting", "tiers") if explicit else path + ("objective",)
+        if rate == 0 and "burnRate" not in tier:  # a given burnRate is reported at the tier
+            c.add(where if explicit else (path + ("window",) if "window" in slo else path),
+                  f"tier {tier['name']!r} has a burn rate of 0 (burn rates are rounded to 6 "
+                  "decimals): a burn rate must be at least 0.000001, and below 1 it cannot "
+                  "warn of exhaustion")
+        if rate == 0:
+            return
         if rate < 1:
             spot = where if explicit else (path + ("window",) if "window" in slo else path)
             share = (Decimal(long_w) * 100 / Decimal(window)).quantize(Decimal("0.01"),

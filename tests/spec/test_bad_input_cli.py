@@ -62,6 +62,12 @@ REJECTED = {
                "    - {name: fast, burnRate: 1.0e+308, longWindow: 1h, severity: critical}\n",
         ["s.yaml:15:30: errorBudgetPolicy.tiers[0].burnRate: 1e+308 is out of range: numbers "
          "are 0 or between 1e-9 and 1e15 in magnitude"]),
+    "tier burn rate 1e-9 (rounds to 0: was DivisionByZero at generate)": (
+        BASE + "errorBudgetPolicy:\n  tiers:\n"
+               "    - {name: fast, burnRate: 1.0e-9, longWindow: 1h, severity: critical}\n",
+        ["s.yaml:15:30: errorBudgetPolicy.tiers[0].burnRate: a burn rate of 0 after rounding "
+         "to 6 decimals: a burn rate must be at least 0.000001, and below 1 it cannot warn of "
+         "exhaustion"]),
     "gauge threshold 1e30 (was InvalidOperation at generate)": (
         extra_slo('{ gauge: { query: "sum(x)", op: "<=", threshold: 1.0e+30 } }'),
         ["s.yaml:17:59: slos[1].sli.gauge.threshold: 1e+30 is out of range: numbers are 0 or "
@@ -215,6 +221,26 @@ def test_generate_refuses_the_same_specs_and_writes_nothing(tmp_path: Path) -> N
     assert result.returncode == 3, result.stderr
     assert result.stderr.splitlines()[0] == expected[0]
     assert not (tmp_path / "out").exists()
+
+
+def test_values_at_the_bounds_generate_rules_promtool_accepts(tmp_path: Path) -> None:
+    """The limits are where output stays exact and promtool-valid, not arbitrary cut-offs."""
+    text = extra_slo('{ gauge: { query: "sum(x)", op: "<=", threshold: 1.0e+15 } }') + (
+        "goldenSignals:\n  latency:\n"
+        '    - { name: p99, query: "sum(x)", unit: s, warning: 1.0e-9, critical: 1.0e+15 }\n'
+        "capacity:\n  growth: { users: 20 }\n  resources:\n"
+        '    - { name: cpu, usage: "sum(u)", limit: "sum(l)", driver: users, '
+        "scalingFactor: 1.0e+15 }\n"
+        "disasterRecovery:\n  backups:\n"
+        "    - { data: db, rpo: 3650d, lastSuccess: { metric: last_ok }, severity: critical }\n")
+    result = run(tmp_path, text, "generate")
+    assert result.returncode == 0, result.stderr
+    prometheus = tmp_path / "out" / "checkout" / "prometheus"
+    rules = [str(prometheus / n) for n in ("recording-rules.yaml", "alerting-rules.yaml")]
+    checked = subprocess.run(["promtool", "check", "rules", *rules], capture_output=True,
+                             text=True, timeout=60)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "1000000000000000" in (prometheus / "alerting-rules.yaml").read_text()
 
 
 # (spec text, expected warnings) for specs that are accepted (exit 0) with warnings.
