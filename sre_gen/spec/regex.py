@@ -1,4 +1,5 @@
-"""Regexes checked the way Prometheus compiles them: Go's regexp (RE2 syntax), as written and anchored.
+"""Regexes checked the way Prometheus compiles them: Go's regexp (RE2 syntax), as written and
+anchored.
 
 Python's ``re`` is not RE2: it accepts lookarounds, backreferences and possessive quantifiers that
 Prometheus rejects, and rejects some RE2 syntax. The check uses Google's RE2 (``google-re2``,

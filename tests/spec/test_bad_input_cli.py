@@ -193,8 +193,8 @@ REJECTED = {
     "evaluation interval 1w (longer than the base window)": (
         BASE.replace("  team: payments\n", "  team: payments\nsettings:\n"
                      "  evaluationInterval: 1w\n"),
-        ["s.yaml:6:23: settings.evaluationInterval: base window 5m is shorter than the evaluation interval 7d: "
-         "samples between evaluations would never be counted; make baseWindow at least the "
+        ["s.yaml:6:23: settings.evaluationInterval: base window 5m is shorter than the "
+         "evaluation interval 7d: samples between evaluations would never be counted; make baseWindow at least the "
          "evaluation interval"]),
     "base window longer than rawWindowMax (30d)": (
         BASE.replace("  team: payments\n", "  team: payments\nsettings:\n  baseWindow: 30d\n"),
@@ -251,7 +251,8 @@ WARNED = {
          "window: below 1x it fires on error rates that would not use up the budget within "
          "the window (it pages while the SLO is met); drop it with alerting.tiers, or give it "
          f"a burnRate of at least 1 (or a budgetPercent of at least {share})"
-         for name, rate, share in (("slow", "0.7", "14.29"), ("very-slow", "0.233333", "42.86"))]),
+         for name, rate, share in (("slow", "0.7", "14.29"),
+                                   ("very-slow", "0.233333", "42.86"))]),
     "evaluation interval 1s": (
         BASE.replace("  team: payments\n", "  team: payments\nsettings:\n"
                      "  evaluationInterval: 1s\n"),
