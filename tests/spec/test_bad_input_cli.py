@@ -194,8 +194,8 @@ REJECTED = {
         BASE.replace("  team: payments\n", "  team: payments\nsettings:\n"
                      "  evaluationInterval: 1w\n"),
         ["s.yaml:6:23: settings.evaluationInterval: base window 5m is shorter than the "
-         "evaluation interval 7d: samples between evaluations would never be counted; make baseWindow at least the "
-         "evaluation interval"]),
+         "evaluation interval 7d: samples between evaluations would never be counted; make "
+         "baseWindow at least the evaluation interval"]),
     "base window longer than rawWindowMax (30d)": (
         BASE.replace("  team: payments\n", "  team: payments\nsettings:\n  baseWindow: 30d\n"),
         ["s.yaml:6:15: settings.baseWindow: base window 30d is longer than rawWindowMax 6h: "
