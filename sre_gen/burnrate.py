@@ -5,14 +5,16 @@ S = objective ratio, budget = 1 - S, W = long window, P = SLO window, b = burn-r
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 
 _PLACES = Decimal("0.000001")
 
 
 def tidy(value: Decimal) -> Decimal:
     """Round to 6 decimals and drop trailing zeros: 0.93333333 -> 0.933333, 14.40 -> 14.4."""
-    return value.quantize(_PLACES, rounding=ROUND_HALF_EVEN).normalize()
+    with localcontext() as ctx:  # total: enough digits for any magnitude (quantize would trap)
+        ctx.prec = max(28, value.adjusted() + 8)
+        return value.quantize(_PLACES, rounding=ROUND_HALF_EVEN).normalize()
 
 
 def factor_from_budget_share(percent: Decimal, slo_window: int, long_window: int) -> Decimal:

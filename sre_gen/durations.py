@@ -8,11 +8,13 @@ whatever spelling the spec used (``24h`` or ``1d``).
 from __future__ import annotations
 
 import re
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 _UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
 _DURATION = re.compile(r"^(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 DURATION_PATTERN = r"^([0-9]+[wdhms])+$"
+MAX_DURATION = 3650 * 86400  # 10 years: far beyond any SLO window, RPO or horizon
+MAX_DURATION_TEXT = "3650d (10 years)"
 
 
 class DurationError(ValueError):
@@ -32,6 +34,15 @@ def parse_duration(text: str) -> int:
     total = sum(int(v) * u for v, u in zip(match.groups(), _UNITS.values()) if v)
     if total <= 0:
         raise DurationError(f"{text!r} is zero: a duration must be positive")
+    return total
+
+
+def parse_spec_duration(text: str) -> int:
+    """``parse_duration`` for a duration the user wrote: also at most MAX_DURATION. (Generated
+    test durations may go past it: a 10-year RPO's test runs a little longer.)"""
+    total = parse_duration(text)
+    if total > MAX_DURATION:
+        raise DurationError(f"{text!r} is too long: durations are at most {MAX_DURATION_TEXT}")
     return total
 
 
@@ -72,10 +83,11 @@ def num(value: Decimal | int | float) -> str:
     if isinstance(value, float):
         value = Decimal(repr(value))
     d = Decimal(value)
-    if d == d.to_integral_value():
-        return str(d.quantize(Decimal(1)))
-    text = format(d.normalize(), "f")
-    return text
+    with localcontext() as ctx:  # total: any finite Decimal prints, whatever its magnitude
+        ctx.prec = max(28, d.adjusted() + 2, -d.as_tuple().exponent + 2)
+        if d == d.to_integral_value():
+            return format(d.to_integral_value(), "f")
+        return format(d.normalize(), "f")
 
 
 def to_decimal(value: object) -> Decimal:

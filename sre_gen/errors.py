@@ -29,10 +29,12 @@ class SpecProblem:
     column: int
     path: str  # dotted field path, e.g. slos[0].sli.ratio.total; "" for the document
     message: str
+    warning: bool = False  # accepted (exit 0) but printed: "file:line:col: path: warning: ..."
 
     def __str__(self) -> str:
         where = f"{self.path}: " if self.path else ""
-        return f"{self.file}:{self.line}:{self.column}: {where}{self.message}"
+        kind = "warning: " if self.warning else ""
+        return f"{self.file}:{self.line}:{self.column}: {where}{kind}{self.message}"
 
 
 class SpecError(SreGenError):

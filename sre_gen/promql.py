@@ -87,3 +87,69 @@ def metric_names(query: str) -> set[str]:
 
     visit(parse(query))
     return names
+
+
+def value_type(expr) -> str:
+    """The type a parsed expression returns: ``vector``, ``matrix``, ``scalar`` or ``string``."""
+    import promql_parser as p
+
+    while isinstance(expr, (p.ParenExpr, p.UnaryExpr)):
+        expr = expr.expr
+    if isinstance(expr, (p.MatrixSelector, p.SubqueryExpr)):
+        return "matrix"
+    if isinstance(expr, p.NumberLiteral):
+        return "scalar"
+    if isinstance(expr, p.StringLiteral):
+        return "string"
+    if isinstance(expr, p.Call):
+        kind = expr.func.return_type  # ValueType is not hashable: compare one by one
+        for name in ("matrix", "scalar", "string"):
+            if kind == getattr(p.ValueType, name.capitalize()):
+                return name
+        return "vector"
+    if isinstance(expr, p.BinaryExpr):
+        sides = {value_type(expr.lhs), value_type(expr.rhs)}
+        return "vector" if "vector" in sides else "scalar"
+    return "vector"  # vector selectors and aggregations
+
+
+def regex_matchers(expr) -> list[str]:
+    """The pattern of every ``=~``/``!~`` matcher in a parsed expression, in order."""
+    import promql_parser as p
+
+    found: list[str] = []
+
+    def visit(node) -> None:
+        if isinstance(node, p.MatrixSelector):
+            node = node.vector_selector
+        if isinstance(node, p.VectorSelector):
+            for m in node.matchers.matchers:
+                if m.op in (p.MatchOp.Re, p.MatchOp.NotRe):
+                    found.append(m.value)
+            for group in getattr(node.matchers, "or_matchers", None) or ():
+                for m in group:
+                    if m.op in (p.MatchOp.Re, p.MatchOp.NotRe):
+                        found.append(m.value)
+            return
+        for attr in ("expr", "lhs", "rhs", "param"):
+            child = getattr(node, attr, None)
+            if child is not None and not isinstance(child, (str, int, float)):
+                visit(child)
+        for arg in getattr(node, "args", None) or ():
+            visit(arg)
+
+    visit(expr)
+    return found
+
+
+_RANGE_PLACEHOLDER = re.compile(r"\[\s*" + _PLACEHOLDER_ANY.pattern + r"\s*(?=[:\]])")
+
+
+def misplaced_window_placeholder(query: str) -> str | None:
+    """The text around the first ``{{window}}`` that is not a range (``[{{window}}]`` or a
+    subquery's ``[{{window}}:step]``), or None when every placeholder is one."""
+    ranges = {m.end() - len(m.group(0)[1:].lstrip()) for m in _RANGE_PLACEHOLDER.finditer(query)}
+    for m in _PLACEHOLDER_ANY.finditer(query):
+        if m.start() not in ranges:
+            return query if len(query) <= 60 else query[max(0, m.start() - 20):m.end() + 20]
+    return None

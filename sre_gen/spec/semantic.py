@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Iterator
+from dataclasses import replace
+from decimal import ROUND_CEILING, Decimal
 
 from sre_gen import burnrate, conventions, promql
 from sre_gen.durations import (
@@ -18,14 +20,21 @@ from sre_gen.durations import (
     format_duration,
     num,
     parse_duration,
+    parse_spec_duration,
     to_decimal,
 )
-from sre_gen.spec import values
+from sre_gen.spec import regex, values
 from sre_gen.spec.load import Document
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# Control characters (but newline and tab) and the characters YAML reads as line breaks: text is
+# written into YAML (also comments), PromQL, Markdown and Alertmanager files.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+MAX_NUMBER = 10**15
+MIN_NUMBER = 10**-9
+MAX_FILE_NAME = 255  # bytes, the limit of Linux, macOS and Windows file systems
 _DURATION_SHAPE = re.compile(DURATION_PATTERN)
 MAX_STABILIZATION = 3600
+MIN_SLO_WINDOW = 3600
 MAX_POLICY_PERIOD = 1800
 
 
@@ -37,6 +46,10 @@ class _Checker:
 
     def add(self, path: tuple, message: str, key: bool = False) -> None:
         self.problems.append(self.doc.problem(path, message, key=key))
+
+    def warn(self, path: tuple, message: str, key: bool = False) -> None:
+        """Accepted, but almost certainly not what the user means: printed, exit code 0."""
+        self.problems.append(replace(self.doc.problem(path, message, key=key), warning=True))
 
     @contextlib.contextmanager
     def guard(self) -> Iterator[None]:
@@ -60,7 +73,7 @@ class _Checker:
         if not isinstance(text, str) or not _DURATION_SHAPE.fullmatch(text):
             return None  # not a string or not the schema's pattern: the schema check reports it
         try:
-            return parse_duration(text)
+            return parse_spec_duration(text)
         except DurationError as exc:
             self.add(path, str(exc))
             return None
@@ -78,24 +91,54 @@ class _Checker:
                 seen[name] = path
 
     def query(self, path: tuple, query: object, window: int | None = None) -> None:
-        """Check a PromQL string parses (after the window placeholder is filled in)."""
+        """Check a PromQL string parses (after the window placeholder is filled in), returns an
+        instant vector (sre-gen records or compares it), and that its regexes are RE2."""
         if not isinstance(query, str) or not query.strip():
             return
+        if window:
+            misplaced = promql.misplaced_window_placeholder(query)
+            if misplaced:
+                self.add(path, f"{{{{window}}}} must stand where a range duration goes, as in "
+                               f"rate(x_total[{{{{window}}}}]); here it reads {misplaced!r}")
+                return
         text = promql.render_window(query, window) if window else query
         if promql.has_window_placeholder(text):
             self.add(path, "{{window}} is only allowed in event queries (ratio SLIs, counters)")
             return
         try:
-            promql.parse(text)
+            expr = promql.parse(text)
         except ValueError as exc:
             detail = str(exc)
             if detail == "invalid promql query":  # promql-parser's message for any grammar error
                 detail = "syntax error (a missing operand, a stray token or a misplaced keyword)"
+            elif detail.startswith("illegal regex for "):
+                pattern = detail[len("illegal regex for "):]
+                detail = f"invalid regex {pattern!r}: {regex.re2_error(pattern) or 'not RE2'}"
             self.add(path, f"invalid PromQL: {detail}")
+            return
+        kind = promql.value_type(expr)
+        if kind != "vector":
+            hint = {"matrix": "a range vector (such as x[5m]), which cannot be recorded or "
+                              "compared: wrap it in a function such as rate(x[5m]) or "
+                              "max_over_time(x[5m])",
+                    "scalar": "a scalar: write vector(...) around it",
+                    "string": "a string"}[kind]
+            self.add(path, f"the query must return an instant vector, not {hint}")
+            return
+        for pattern in promql.regex_matchers(expr):
+            problem = regex.re2_error(pattern)
+            if problem:
+                self.add(path, f"invalid regex {pattern!r} (Prometheus uses RE2): {problem}")
 
 
 def check(doc: Document) -> list:
+    """Every problem found; warnings are SpecProblems with ``warning=True``."""
     c = _Checker(doc)
+    _check_scalars(c, c.data, ())
+    with c.guard():
+        from sre_gen.spec.schema_check import spec_schema
+
+        _check_durations(c, spec_schema(), c.data, ())
     with c.guard():
         _check_settings(c)
     with c.guard():
@@ -111,7 +154,62 @@ def check(doc: Document) -> list:
     _check_routing(c)
     _check_labels(c)
     _check_alert_names(c)
-    return c.problems
+    return list(dict.fromkeys(c.problems))  # a value two checks parse is reported once
+
+
+def _check_scalars(c: _Checker, node: object, path: tuple) -> None:
+    """Every number within a range that prints exactly; no control characters in any text."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            _check_scalars(c, value, path + (key,))
+            if key == "selector" and isinstance(value, dict):
+                _check_selector_regexes(c, value, path + (key,))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            _check_scalars(c, value, path + (i,))
+    elif isinstance(node, str):
+        found = _CONTROL.search(node)
+        if found:
+            c.add(path, f"control character U+{ord(found.group(0)):04X} is not allowed (text "
+                        "may contain newlines and tabs only)")
+    elif isinstance(node, (int, float)) and not isinstance(node, bool):
+        if node == node and abs(node) != float("inf") and (
+                abs(node) > MAX_NUMBER or 0 < abs(node) < MIN_NUMBER):
+            c.add(path, f"{node!r} is out of range: numbers are 0 or between 1e-9 and 1e15 "
+                        "in magnitude")
+
+
+def _check_selector_regexes(c: _Checker, selector: dict, path: tuple) -> None:
+    for label, matcher in selector.items():
+        if not isinstance(matcher, dict):
+            continue
+        for op in ("regex", "notRegex"):
+            pattern = matcher.get(op)
+            if isinstance(pattern, str) and not _CONTROL.search(pattern):
+                problem = regex.re2_error(pattern)
+                if problem:
+                    c.add(path + (label, op), f"invalid regex {pattern!r} (Prometheus uses "
+                                              f"RE2): {problem}")
+
+
+def _check_durations(c: _Checker, schema: dict, node: object, path: tuple) -> None:
+    """Parse every value the schema types as a duration (each at most MAX_DURATION)."""
+    if not isinstance(schema, dict):
+        return
+    if isinstance(node, str) and schema.get("pattern") == DURATION_PATTERN:
+        c.duration(path, node)
+    for branch in schema.get("oneOf", ()):
+        _check_durations(c, branch, node, path)
+    if isinstance(node, dict):
+        props = schema.get("properties", {})
+        extra = schema.get("additionalProperties")
+        for key, value in node.items():
+            sub = props.get(key, extra if isinstance(extra, dict) else None)
+            if sub is not None:
+                _check_durations(c, sub, value, path + (key,))
+    elif isinstance(node, list) and isinstance(schema.get("items"), dict):
+        for i, value in enumerate(node):
+            _check_durations(c, schema["items"], value, path + (i,))
 
 
 def _check_root(c: _Checker) -> None:
@@ -126,6 +224,29 @@ def _check_settings(c: _Checker) -> None:
     for key in ("evaluationInterval", "baseWindow", "rawWindowMax"):
         if key in s:
             c.duration(("settings", key), s[key])
+    interval = _settings_seconds(c, "evaluationInterval", "1m")
+    base = _settings_seconds(c, "baseWindow", "5m")
+    raw_max = _settings_seconds(c, "rawWindowMax", "6h")
+    where = {k: ("settings", k) if k in s else ("settings",) if "settings" in c.data else ()
+             for k in ("evaluationInterval", "baseWindow", "rawWindowMax")}
+    if not 10 <= interval <= 300:
+        c.warn(where["evaluationInterval"],
+               f"evaluation interval {format_duration(interval)} is outside 10s..5m: shorter "
+               "multiplies the rules' cost, longer delays every alert by up to that much")
+    if base < interval:
+        given = "baseWindow" if "baseWindow" in s or "evaluationInterval" not in s else \
+            "evaluationInterval"
+        c.add(where[given], f"base window {format_duration(base)} is shorter than the "
+              f"evaluation interval {format_duration(interval)}: samples between evaluations "
+              "would never be counted; make baseWindow at least the evaluation interval")
+    if base > raw_max:
+        c.add(where["baseWindow"], f"base window {format_duration(base)} is longer than "
+              f"rawWindowMax {format_duration(raw_max)}: long windows are derived from the "
+              "base series, so it must be the shortest window")
+    elif base > 3600:
+        c.warn(where["baseWindow"], f"base window {format_duration(base)} is longer than 1h: "
+               "every SLI is then averaged over it, and short alert windows cannot be shorter; "
+               "use 5m (the default) unless scrapes are rarer than a minute")
 
 
 def _settings_seconds(c: _Checker, key: str, default: str) -> int:
@@ -150,8 +271,18 @@ def _check_tiers(c: _Checker) -> list[dict]:
                 if "shortWindow" in tier
                 else (burnrate.default_short_window(long_w) if long_w else None)
             )
+            with c.guard():
+                if burnrate.tidy(to_decimal(tier["burnRate"])) == 0:
+                    c.add(path + ("burnRate",), "a burn rate of 0 after rounding to 6 decimals: "
+                          "a burn rate must be at least 0.000001, and below 1 it cannot warn "
+                          "of exhaustion")
             if "for" in tier:
-                c.duration(path + ("for",), tier["for"])
+                hold = c.duration(path + ("for",), tier["for"])
+                if hold and long_w and hold > long_w:
+                    c.warn(path + ("for",), f"for {tier['for']} is longer than the long window "
+                           f"{tier['longWindow']}: the tier fires only when the burn lasts that "
+                           "long, after the long window already forgot how it began; use a "
+                           "for shorter than the long window (or none)")
             if long_w and short_w and short_w >= long_w:
                 c.add(path + ("shortWindow",),
                       f"short window must be shorter than the long window ({tier['longWindow']})")
@@ -176,7 +307,15 @@ def _check_slos(c: _Checker, tiers: list[dict]) -> None:
     for path, slo in entries:
         with c.guard():
             window = c.duration(path + ("window",), slo.get("window", values.DEFAULT_SLO_WINDOW))
+            if window is not None and window < MIN_SLO_WINDOW:
+                c.add(path + ("window",), f"an SLO window of {slo['window']} is too short to "
+                      "measure: use at least 1h (SLO windows are usually 7d, 28d or 30d)")
+                window = None
             objective = to_decimal(slo["objective"]) if "objective" in slo else None
+            if objective is not None and 0 < objective < 1:
+                c.add(path + ("objective",), f"objective is a percentage: did you mean "
+                      f"{num(objective * 100)}?")
+                objective = None
             if isinstance(slo.get("runbook"), str) and slo["runbook"] not in runbooks:
                 c.add(path + ("runbook",), _missing("runbook", slo["runbook"], runbooks))
             alerting = slo.get("alerting") or {}
@@ -186,22 +325,60 @@ def _check_slos(c: _Checker, tiers: list[dict]) -> None:
                     c.add(path + ("alerting", "tiers", i), _missing("tier", name, tier_names))
             if window and objective is not None and 0 < objective < 100:
                 budget = (100 - objective) / 100
-                for tier in tiers:
-                    if tier.get("name") not in chosen:
-                        continue
-                    _check_reachable(c, path, slo, tier, window, budget, "tiers" in alerting)
+                used = [t for t in tiers if t.get("name") in chosen]
+                if _check_tier_windows(c, path, slo, used, window, "tiers" in alerting):
+                    for tier in used:
+                        _check_reachable(c, path, slo, tier, window, budget, "tiers" in alerting)
         with c.guard():
             _check_sli(c, path + ("sli",), slo.get("sli"), base)
+
+
+def _check_tier_windows(c, path, slo, tiers, window, explicit) -> bool:
+    """Every tier's long window must be shorter than the SLO window; one error names them all
+    and says what to write. Returns whether the windows are fine."""
+    with c.guard():
+        too_long, fitting = [], []
+        for tier in tiers:
+            long_w = parse_duration(tier["longWindow"])
+            (too_long if long_w > window else fitting).append(tier)
+        if not too_long:
+            return True
+        shown = slo.get("window", values.DEFAULT_SLO_WINDOW)
+        names = ", ".join(f"{t['name']!r} ({t['longWindow']})" for t in too_long)
+        keep = "[" + ", ".join(str(t["name"]) for t in fitting) + "]"
+        where = path + ("alerting", "tiers") if explicit else (
+            path + ("window",) if "window" in slo else path + ("objective",))
+        c.add(where, f"tier{'s' if len(too_long) > 1 else ''} {names} must have a long window "
+              f"no longer than the SLO window ({shown}): keep the others with "
+              f"`alerting: {{tiers: {keep}}}` on this SLO, or define tiers with shorter long "
+              "windows in errorBudgetPolicy.tiers")
+        return False
+    return True
 
 
 def _check_reachable(c, path, slo, tier, window, budget, explicit) -> None:
     with c.guard():
         rate, long_w, _ = values.resolve_tier(tier, window)
+        if rate > MAX_NUMBER:
+            return  # reported as out of range
         where = path + ("alerting", "tiers") if explicit else path + ("objective",)
-        if long_w > window:
-            c.add(where if explicit else path + ("window",),
-                  f"tier {tier['name']!r} has a long window ({tier['longWindow']}) "
-                  f"longer than the SLO window ({slo.get('window', '30d')})")
+        if rate == 0 and "burnRate" not in tier:  # a given burnRate is reported at the tier
+            c.add(where if explicit else (path + ("window",) if "window" in slo else path),
+                  f"tier {tier['name']!r} has a burn rate of 0 (burn rates are rounded to 6 "
+                  "decimals): a burn rate must be at least 0.000001, and below 1 it cannot "
+                  "warn of exhaustion")
+        if rate == 0:
+            return
+        if rate < 1:
+            spot = where if explicit else (path + ("window",) if "window" in slo else path)
+            share = (Decimal(long_w) * 100 / Decimal(window)).quantize(Decimal("0.01"),
+                                                                       rounding=ROUND_CEILING)
+            c.warn(spot, f"tier {tier['name']!r} burns at {num(rate)}x on the "
+                         f"{slo.get('window', values.DEFAULT_SLO_WINDOW)} window: below 1x it "
+                         "fires on error rates that would not use up the budget within the "
+                         "window (it pages while the SLO is met); drop it with alerting.tiers, "
+                         "or give it a burnRate of at least 1 (or a budgetPercent of at least "
+                         f"{num(share)})")
         if not burnrate.reachable(rate, budget):
             best = burnrate.max_reachable_burn_rate(budget)
             c.add(where, f"tier {tier['name']!r} can never fire for objective "
@@ -277,6 +454,7 @@ def _check_custom(c: _Checker) -> None:
             _check_runbook(c, path, alert, runbooks)
             if "runbook" in alert and "runbookUrl" in alert:
                 c.add(path + ("runbookUrl",), "give runbook or runbookUrl, not both", key=True)
+            _check_templates(c, path, alert)
             for key in ("labels", "annotations"):
                 for reserved in ("alertname", "severity", "summary", "description", "runbook_url"):
                     if reserved in (alert.get(key) or {}):
@@ -293,6 +471,22 @@ def _check_custom(c: _Checker) -> None:
                         promql.parse(series["series"])
                         continue
                     c.add(spath + ("series",), "expected a series such as metric{label=\"v\"}")
+
+
+def _check_templates(c: _Checker, path: tuple, alert: dict) -> None:
+    """A custom alert's summary, description and annotations are Prometheus templates (labels
+    are not: sre-gen escapes them); promtool rejects the rule file when one does not parse."""
+    from sre_gen.spec import gotemplate
+
+    texts = [((key,), alert.get(key)) for key in ("summary", "description")]
+    annotations = alert.get("annotations")
+    if isinstance(annotations, dict):
+        texts += [(("annotations", key), value) for key, value in annotations.items()]
+    for sub, text in texts:
+        if isinstance(text, str) and "{{" in text:
+            problem = gotemplate.check(text)
+            if problem:
+                c.add(path + sub, f"invalid Prometheus template: {problem}")
 
 
 def _check_security(c: _Checker) -> None:
@@ -384,10 +578,43 @@ def _check_autoscaling(c: _Checker) -> None:
         c.add(("autoscaling", "metricsProvider"), "keda needs at least one podMetrics entry")
 
 
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_HOST_CHARS = re.compile(r"^[A-Za-z0-9\-._~!$&'()*+,;=:\[\]%\u0080-\U0010ffff]*$")
+
+
+def url_error(url: str) -> str | None:
+    """Why Go's net/url (Alertmanager's config loader) would reject ``url``, or None."""
+    rest = url.split("://", 1)[1] if "://" in url else url
+    authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
+    host = authority.rsplit("@", 1)[-1]
+    outside_query = re.sub(r"\?[^#]*", "", rest, count=1)
+    if _BAD_ESCAPE.search(outside_query):
+        return "invalid URL escape (a % must be followed by two hex digits)"
+    if host.startswith("["):
+        if "]" not in host:
+            return "missing ']' in the host"
+        port = host.split("]", 1)[1]
+    elif ":" in host:
+        port = ":" + host.rsplit(":", 1)[1]
+    else:
+        port = ""
+    if port and not re.fullmatch(r":[0-9]*", port):
+        return f"invalid port {port!r} after the host"
+    if not _HOST_CHARS.match(host):
+        return "invalid character in the host name"
+    return None
+
+
 def _check_routing(c: _Checker) -> None:
     receivers = _names(c, ("oncall", "receivers"), "name")
     c.unique(c.items(("oncall", "receivers")), "name", "receiver")
     for path, receiver in c.items(("oncall", "receivers")):
+        hook = receiver.get("webhook")
+        if isinstance(hook, dict) and isinstance(hook.get("url"), str) and \
+                not _CONTROL.search(hook["url"]):
+            problem = url_error(hook["url"])
+            if problem:
+                c.add(path + ("webhook", "url"), f"Alertmanager cannot parse this URL: {problem}")
         kinds = [k for k in ("pagerduty", "slack", "webhook", "email") if k in receiver]
         if len(kinds) > 1:
             c.add(path + (kinds[1],), f"a receiver has at most one integration, got "
@@ -401,8 +628,13 @@ def _check_routing(c: _Checker) -> None:
     owner: dict[str, tuple] = {}
     for path, cls in classes:
         with c.guard():
-            c.duration(path + ("responseTime",), cls.get("responseTime"))
-            c.duration(path + ("escalationTime",), cls.get("escalationTime"))
+            response = c.duration(path + ("responseTime",), cls.get("responseTime"))
+            escalation = c.duration(path + ("escalationTime",), cls.get("escalationTime"))
+            if response and escalation and escalation < response:
+                c.warn(path + ("escalationTime",), f"escalation time {cls['escalationTime']} is "
+                       f"shorter than the response time {cls['responseTime']}: an alert is "
+                       "escalated before anyone was due to respond; make it at least the "
+                       "response time")
             if isinstance(cls.get("receiver"), str) and cls["receiver"] not in receivers:
                 c.add(path + ("receiver",), _missing("receiver", cls["receiver"], receivers))
             for i, sev in enumerate(cls.get("severities") or ()):
@@ -446,7 +678,8 @@ def _severities(c: _Checker) -> list[tuple[tuple, str]]:
 
 
 def _check_labels(c: _Checker) -> None:
-    """Label values may hold any text (it is escaped), but not control characters."""
+    """Label values may hold any text (it is escaped; control characters are rejected for every
+    text by _check_scalars); names starting with __ and sre-gen's own are reserved."""
     metadata = [("service", "labels")] + [p + ("labels",) for p, _ in c.items(("slos",))]
     maps = metadata + [("settings", "prometheusRuleLabels")]
     maps += [p + ("labels",) for p, _ in c.items(("alerts",))]
@@ -455,9 +688,7 @@ def _check_labels(c: _Checker) -> None:
         with c.guard():
             for part in path:
                 node = node[part]
-            for key, value in node.items():
-                if isinstance(value, str) and _CONTROL.search(value):
-                    c.add(path + (key,), "label values must not contain control characters")
+            for key in node:
                 if key.startswith("__"):
                     c.add(path + (key,), "label names starting with __ are reserved", key=True)
                 elif path in metadata and key in conventions.RESERVED_LABELS:
@@ -466,7 +697,10 @@ def _check_labels(c: _Checker) -> None:
 
 
 def _check_alert_names(c: _Checker) -> None:
-    """A custom alert must not take a name sre-gen generates."""
+    """A custom alert must not take a name sre-gen generates; every alert's runbook file name
+    (the kebab-case alert name) must fit a file system's 255 bytes."""
+    with c.guard():
+        _check_file_names(c)
     with c.guard():
         service = c.data["service"]["name"]
         prefix = conventions.alert_prefix(service, (c.data.get("settings") or {}).get(
@@ -479,6 +713,41 @@ def _check_alert_names(c: _Checker) -> None:
         for path, alert in c.items(("alerts",)):
             if alert.get("alert") in generated:
                 c.add(path + ("alert",), f"{alert['alert']!r} is the name of a generated alert")
+
+
+def _check_file_names(c: _Checker) -> None:
+    settings = c.data.get("settings") if isinstance(c.data.get("settings"), dict) else {}
+    service = c.data["service"]["name"]
+    prefix = conventions.alert_prefix(service, settings.get("alertPrefix", ""))
+    cause = ("settings", "alertPrefix") if "alertPrefix" in settings else ("service", "name")
+    named: list[tuple[tuple, str]] = []  # (the name's own field, alert name)
+    for path, slo in c.items(("slos",)):
+        for fn in (conventions.slo_alert_burn, conventions.slo_alert_exhausted):
+            named.append((path + ("name",), fn(prefix, str(slo.get("name", "")))))
+    gs = c.data.get("goldenSignals")
+    for signal in ("latency", "traffic", "errors", "saturation"):
+        for path, ind in c.items(("goldenSignals", signal)) if isinstance(gs, dict) else ():
+            named.append((path + ("name",), conventions.golden_alert(
+                prefix, signal, str(ind.get("name", "")), "low")))
+    for path, rule in c.items(("security",)):
+        named.append((path + ("name",), conventions.security_alert(prefix, str(rule.get("name")))))
+    for path, backup in c.items(("disasterRecovery", "backups")):
+        named.append((path + ("data",), conventions.backup_alert(prefix, str(backup.get("data")))))
+    for path, res in c.items(("capacity", "resources")):
+        named.append((path + ("name",), conventions.capacity_alert(prefix, str(res.get("name")))))
+    named.append((cause, conventions.hpa_unable_alert(prefix)))
+    for path, alert in c.items(("alerts",)):
+        if isinstance(alert.get("alert"), str):
+            named.append((path + ("alert",), alert["alert"]))
+    for path, name in named:
+        size = len(conventions.runbook_file(name).encode("utf-8"))
+        if size > MAX_FILE_NAME:
+            # Generated names are the prefix plus a name of at most 63 characters: the prefix is
+            # what is too long. A custom alert names itself.
+            where = path if path[0] == "alerts" else cause
+            c.add(where, f"the alert name {name[:40]}... makes the runbook file name {size} bytes "
+                         f"long; file names are at most {MAX_FILE_NAME} bytes: shorten it")
+            return  # one message: the same prefix makes every name too long
 
 
 def _check_runbook(c: _Checker, path: tuple, item: dict, runbooks: list[str]) -> None:

@@ -11,11 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sre_gen.durations import (
+    MAX_DURATION,
     DurationError,
     format_duration,
     humanize_duration,
     num,
     parse_duration,
+    parse_spec_duration,
     to_decimal,
 )
 
@@ -76,13 +78,21 @@ def test_format_duration_rejects_non_positive(seconds: int) -> None:
 
 
 @STABLE
-@given(st.integers(min_value=1, max_value=10**9))
+@given(st.integers(min_value=1, max_value=MAX_DURATION))
 def test_format_then_parse_round_trips(seconds: int) -> None:
     assert parse_duration(format_duration(seconds)) == seconds
 
 
 @STABLE
-@given(st.lists(st.integers(min_value=0, max_value=500), min_size=5, max_size=5))
+@given(st.integers(min_value=MAX_DURATION + 1, max_value=10**30))
+def test_durations_past_ten_years_are_rejected_with_the_limit(seconds: int) -> None:
+    with pytest.raises(DurationError, match=r"at most 3650d \(10 years\)"):
+        parse_spec_duration(f"{seconds}s")
+    assert parse_duration(f"{seconds}s") == seconds  # generated test durations may be longer
+
+
+@STABLE
+@given(st.lists(st.integers(min_value=0, max_value=300), min_size=5, max_size=5))
 def test_spellings_of_one_duration_share_one_canonical_form(parts: list[int]) -> None:
     units = "wdhms"
     text = "".join(f"{n}{u}" for n, u in zip(parts, units) if n)

@@ -35,10 +35,11 @@ BASE = {
 }
 
 
-def check(data: object) -> list[str]:
+def check(data: object, warnings: bool = False) -> list[str]:
+    """The errors (or with ``warnings``, the warnings) of a spec, as ``path: message``."""
     text = yaml.safe_dump(data, sort_keys=False)
     doc = load.load_text(text, "s.yaml")
-    return [f"{p.path}: {p.message}" for p in semantic.check(doc)]
+    return [f"{p.path}: {p.message}" for p in semantic.check(doc) if p.warning == warnings]
 
 
 def spec(**changes: object) -> dict:
@@ -85,10 +86,38 @@ def test_budget_percent_tier_on_a_short_window() -> None:
 
 
 def test_default_very_slow_tier_is_longer_than_a_one_day_window() -> None:
-    """Equal windows are fine (slow: 1d on 1d); only very-slow (3d) is too long."""
+    """Equal windows are fine (slow: 1d on 1d); only very-slow (3d) is too long, and the message
+    says what to write: the tiers that fit, in alerting.tiers (issue 11 item 11)."""
     assert check(spec(slos=[slo(window="1d")])) == [
-        "slos[0].window: tier 'very-slow' has a long window (3d) longer than the SLO window (1d)"
+        "slos[0].window: tier 'very-slow' (3d) must have a long window no longer than the SLO "
+        "window (1d): keep the others with `alerting: {tiers: [fast, moderate, slow]}` on this "
+        "SLO, or define tiers with shorter long windows in errorBudgetPolicy.tiers"
     ]
+    chosen = slo(window="1d", alerting={"tiers": ["fast", "very-slow"]})
+    assert check(spec(slos=[chosen])) == [
+        "slos[0].alerting.tiers: tier 'very-slow' (3d) must have a long window no longer than "
+        "the SLO window (1d): keep the others with `alerting: {tiers: [fast]}` on this SLO, or "
+        "define tiers with shorter long windows in errorBudgetPolicy.tiers"
+    ]
+
+
+def test_objective_written_as_a_fraction_gets_one_error() -> None:
+    """0.9995 means 99.95%: one error that says so, not one per unreachable tier."""
+    assert check(spec(slos=[slo(objective=0.9995)])) == [
+        "slos[0].objective: objective is a percentage: did you mean 99.95?"]
+
+
+def test_tiers_below_1x_warn_with_the_reason() -> None:
+    """Default tiers on 7d: slow is 0.7x, very-slow 0.233333x (issue 11 item 9)."""
+    assert check(spec(slos=[slo(window="7d")])) == []
+    assert check(spec(slos=[slo(window="7d")]), warnings=True) == [
+        f"slos[0].window: tier {name!r} burns at {rate}x on the 7d window: below 1x it fires on "
+        "error rates that would not use up the budget within the window (it pages while the SLO "
+        "is met); drop it with alerting.tiers, or give it a burnRate of at least 1 (or a "
+        f"budgetPercent of at least {share})"
+        for name, rate, share in (("slow", "0.7", "14.29"), ("very-slow", "0.233333", "42.86"))
+    ]
+    assert check(spec(slos=[slo(window="30d")]), warnings=True) == []  # very-slow is 1x
 
 
 def test_durations_the_schema_rejects_are_not_reported_twice() -> None:
