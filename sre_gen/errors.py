@@ -41,7 +41,7 @@ def shown(value: object, limit: int = ECHO_LIMIT) -> str:
 def _capped(message: str, limit: int) -> str:
     if len(message) <= limit:
         return message
-    return f"{message[:limit]}... (message cut: {len(message)} characters)"
+    return f"{message[:limit]}... (cut from {len(message)} characters)"
 
 
 @dataclass(frozen=True, order=True)

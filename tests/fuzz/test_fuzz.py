@@ -23,7 +23,9 @@ Default: 300 cases from seed 12 (deterministic, ~30-60 s). Long mode, documented
 Environment: SRE_GEN_FUZZ_CASES (count), SRE_GEN_FUZZ_SEED (seed), SRE_GEN_FUZZ_START (first case
 number, to split a long run into shards), SRE_GEN_FUZZ_ONLY (one case number, to reproduce it), SRE_GEN_FUZZ_EXAMPLE_GENERATE (how many accepted mutants of the large
 example spec are generated, default 4: each costs seconds; the small seeds are always generated),
-SRE_GEN_FUZZ_KEEP (a folder: the smallest spec of every failure class is written there).
+SRE_GEN_FUZZ_GENERATE_EVERY (generate only the valid cases whose number is a multiple of it,
+default 1: all; a long run on a busy machine may sample), SRE_GEN_FUZZ_KEEP (a folder: the
+smallest spec of every failure class is written there).
 The test prints the counts: cases, exit codes, failure classes.
 
 Failure classes that other branches fix are tolerated while they are open: KNOWN_OPEN below.
@@ -79,6 +81,19 @@ CASE_TIMEOUT_S = 120  # one case (validate + generate); more is a failure class 
 # The integrator empties this list once i12-validate and i12-runs are merged.
 KNOWN_OPEN: list[tuple[str, str]] = [
     # (regex over the failure signature, lane and issue 12 item)
+    # tier `burnRate: 1.0e+308` (any number past ~1e22): decimal.InvalidOperation
+    (r"^(validate|generate): internal InvalidOperation in burnrate\.tidy$",
+     "i12-validate: tier burnRate 1e308"),
+    # `errorBudgetPolicy.alerts.sliAbsent.for: 0m` (or 1h1h): DurationError escapes
+    (r"^(validate|generate): internal DurationError in durations\.parse_duration$",
+     "i12-validate: sliAbsent.for 1h1h"),
+    # a selector `notRegex: "{{/healthz"` passes validate (Prometheus accepts the regex too), then
+    # the promtool test generator's PromQL parser refuses it: ValueError "illegal regex"
+    (r"^generate: internal ValueError in promql\.parse$",
+     "i12-validate: promql.py regex (with the gauge up[5m] ValueError item)"),
+    # a custom alert `expr: 7d` (a duration, string or range vector) is accepted, promtool refuses
+    (r"^promtool rejects the rules: .*could not parse expression: .*parse error: unexpected ",
+     "i12-validate: alert expressions that are a string or a range vector"),
 ]
 
 
@@ -569,6 +584,7 @@ def test_fuzz_validate_and_generate(tmp_path: Path, promtool: str, amtool: str) 
     seed = int(os.environ.get("SRE_GEN_FUZZ_SEED", "12"))
     only = os.environ.get("SRE_GEN_FUZZ_ONLY")
     example_budget = int(os.environ.get("SRE_GEN_FUZZ_EXAMPLE_GENERATE", "4"))
+    every = int(os.environ.get("SRE_GEN_FUZZ_GENERATE_EVERY", "1"))
     numbers = [int(only)] if only else range(first, first + cases)
     seeds = load_seeds()
     tally = Tally()
@@ -577,7 +593,7 @@ def test_fuzz_validate_and_generate(tmp_path: Path, promtool: str, amtool: str) 
     with memory_cap(3 * 2**30):
         for number in numbers:
             case = make_case(seed, number, seeds)
-            generate = case.seed_file != EXAMPLE or example_budget > 0
+            generate = (case.seed_file != EXAMPLE or example_budget > 0) and number % every == 0
             tally.cases += 1
             try:
                 with time_limit(CASE_TIMEOUT_S):
