@@ -407,7 +407,7 @@ def capacity_file(service: Service, alerts: list[Rule]) -> pm.PromtoolFile | Non
     E = st.evaluation_interval
     hold = max(r.for_seconds for r in rules.values())
     # coarse steps: the case spans most of the lookback, and each step evaluates every rule
-    every = pm.nice_step(Fraction(hold, 2) if hold else E, E)
+    every = pm.nice_step(hold if hold else E, E)
     samples = capacity_min_samples(cap.lookback, E)
     covered = pm.ceil_to((samples - 1) * E, every)  # first evaluation with enough history
     fire_at = covered + pm.ceil_to(hold, every)
@@ -422,14 +422,14 @@ def capacity_file(service: Service, alerts: list[Rule]) -> pm.PromtoolFile | Non
     growing = pm.Group(name="capacity: usage growing fast enough to run out within the horizon: "
                             "silent while the series is young, fires once the lookback is "
                             "covered and `for` has passed", interval=E)
-    flat = pm.Group(name="capacity: flat usage at half the capacity: silent", interval=E)
-    gappy = pm.Group(name="capacity: growing usage with a gap of a fifth of the lookback "
-                          "(a restart, an exporter outage): silent", interval=E)
+    quiet = pm.Group(name="capacity: usage flat at half the capacity, or growing with a gap of a "
+                          "fifth of the lookback (a restart, an exporter outage): silent",
+                     interval=E)
     horizon = cap.alert_horizon
     n = fire_at // E + 1
     gap = range(n - 1 - cap.lookback // E + cap.lookback // E // 10,
                 n - 1 - cap.lookback // E + 3 * (cap.lookback // E) // 10)
-    for res in cap.resources:
+    for i, res in enumerate(cap.resources):
         rule = rules.get(res.name)
         if rule is None:
             continue
@@ -443,18 +443,23 @@ def capacity_file(service: Service, alerts: list[Rule]) -> pm.PromtoolFile | Non
         inc = _round_up(Fraction(3, 2) / horizon * E)
         vals = [start + inc * k for k in range(n)]
         growing.inputs.append((series, feed.values_string(vals)))
-        flat.inputs.append((series, feed.values_string([start] * n)))
-        gappy.inputs.append((series, feed.values_string(
-            [None if k in gap else v for k, v in enumerate(vals)])))
+        # one long group for both silent cases (each step evaluates every rule): resources
+        # take turns, flat first
+        flat = i % 2 == 0
+        quiet.inputs.append((series, feed.values_string(
+            [start] * n if flat else [None if k in gap else v for k, v in enumerate(vals)])))
+        quiet.comments.append(f"{res.name}: " + (
+            f"flat at {show(start)}: the linear forecast stays at {show(start)}." if flat else
+            "the growing usage of the first case, without samples for a fifth of the lookback: "
+            "too little history to fit."))
         forecast = vals[-1] + inc / E * horizon
         growing.alert_tests.append(pm.alert_test(rule.alert, young_at, []))
         growing.alert_tests.append(pm.alert_test(rule.alert, covered - every, []))
-        if hold >= 2 * every:
-            growing.alert_tests.append(pm.alert_test(rule.alert, fire_at - every, []))
+        if hold >= every:  # the condition holds from `covered` on: pending for `for`
+            growing.alert_tests.append(pm.alert_test(rule.alert, covered, []))
         _add_checks(growing, fire_at, {rule.alert: [rule]},
                     {rule.alert: [_firing(rule, ids, forecast)]})
-        flat.alert_tests.append(pm.alert_test(rule.alert, fire_at, []))
-        gappy.alert_tests.append(pm.alert_test(rule.alert, fire_at, []))
+        quiet.alert_tests.append(pm.alert_test(rule.alert, fire_at, []))
         for h in cap.horizons:
             factor = Fraction(growth_factor(res.growth_percent_per_quarter, h.seconds))
             test = pm.value_test(feed.series(cv.CAPACITY_FORECAST, {**ids, cv.LABEL_HORIZON:
@@ -470,10 +475,7 @@ def capacity_file(service: Service, alerts: list[Rule]) -> pm.PromtoolFile | Non
             f"t={format_duration(young_at)} (on a young series a fit over minutes is noise) and "
             f"until the lookback is covered; fires {format_duration(rule.for_seconds)} later. "
             "The growth forecasts scale the current usage.")
-    flat.comments = ["Usage flat at 0.5 of capacity: the linear forecast stays at 0.5."]
-    gappy.comments = ["The growing usage of the first case, without samples for a fifth of the "
-                      "lookback: too little history to fit, no alert."]
-    for g in (growing, flat, gappy):
+    for g in (growing, quiet):
         if g.alert_tests or g.expr_tests:
             f.groups.append(g)
     checks = [(f"({res.usage}) / ({res.limit})",
