@@ -206,6 +206,12 @@ def tier_suppression(service: Service, slo: SLO, tier) -> str:
     condition true within this tier's short window plus one evaluation (the longest a burn that
     stopped keeps the short window above the threshold; max_over_time of the faster condition
     as 0/1 over a subquery). A slow burn that never trips a faster tier fires exactly as before.
+
+    Alternatives: ``keep_firing_for`` on the faster tier (vmalert 1.79 rejects it); ``unless``
+    on the faster tier's ``ALERTS`` series (vmalert writes and reads it through remote storage,
+    late or not at all, and it ends with the alert); one alert per severity combining its tiers
+    (the workbook, Sloth: loses the per-tier labels and still re-pages across severities). The
+    cost: one subquery of (short window / evaluation interval) steps per faster tier.
     """
     E = service.settings.evaluation_interval
     span = format_duration(tier.short_window + E)
