@@ -906,8 +906,8 @@ class SloTests:
             g.expr_tests.append(pm.alerts_series_test(rule, self.expr_labels(tier), x, False,
                                                       select=sel))
         g.comments = [
-            f"Error ratio {show(hot)} (above the {faster.name} threshold {show(self.theta(faster))})"
-            f" until t={format_duration(t1)}, then none: {faster.name} fires, then resolves. "
+            f"Error ratio {show(hot)} (above the {faster.name} threshold "
+            f"{show(self.theta(faster))}) until t={format_duration(t1)}, then none: {faster.name} fires, then resolves. "
             f"From t={format_duration(checks[0])} to t={format_duration(checks[-1])} this tier's "
             f"windows still hold the burn (its condition alone would fire, and Alertmanager no "
             f"longer inhibits it), but {faster.name} held within its short window "
