@@ -81,6 +81,10 @@ KSM_HPA_MIN = "kube_horizontalpodautoscaler_spec_min_replicas"
 # Their identifying labels (the HPA object's namespace and name).
 KSM_LABEL_NAMESPACE = "namespace"
 KSM_LABEL_HPA = "horizontalpodautoscaler"
+# Labels Prometheus and its Kubernetes service discovery put on every series of a scrape target:
+# a security counter reads 0 while its metric exists on the targets these matchers pick.
+TARGET_LABELS = frozenset({"job", "instance", "namespace", "pod", "container", "service",
+                           "endpoint"})
 
 # Prometheus' own series of pending and firing alerts, and its labels.
 ALERTS = "ALERTS"

@@ -28,7 +28,8 @@ when it opens; alerts resolved meanwhile are never sent).
 Inhibition (0.25 has no inhibit-rule ``name``, so none is emitted):
 
 - burn tiers: per SLO, a firing tier mutes every tier with a lower burn rate (same service, slo
-  and alertname);
+  and alertname). That ends when the faster tier resolves; the rules themselves keep the slower
+  tiers silent after it, so one incident pages once (slo_rules.tier_suppression);
 - golden-signal twins: a firing ``level="critical"`` alert mutes its ``level="warning"`` twin
   (same service, alertname and indicator); traffic low/high are not twins and are never muted.
 

@@ -3,7 +3,8 @@ subset sre-gen emits, so generated promtool tests can state ``exp_annotations`` 
 
 Supported actions: string literals (``{{ "{{" }}``, which ``rulebase.literal`` emits), ``$value``
 and ``$labels.<name>`` piped through ``humanize``, ``humanize1024``, ``humanizePercentage``,
-``humanizeDuration``, ``printf "<fmt>"`` (``%.Nf``, ``%.Ng``, ``%d``, ``%s``, ``%v``), plus the
+``humanizeDuration``, ``printf "<fmt>"`` (``%.Nf``, ``%.Ng``, ``%d``, ``%s``, ``%v``),
+``{{ if lt $value 10.0 }}...{{ else }}...{{ end }}`` (lt, le, gt, ge), plus the
 ``{{-``/``-}}`` trim markers. Anything else raises ``Unsupported``: the caller then asserts the
 alert's labels only (through the ALERTS series) instead of guessing its text.
 
@@ -242,29 +243,58 @@ def expand(text: str, value: float | None = None, labels: dict[str, str] | None 
     """Expand ``text`` like Prometheus expands an alert annotation/label template."""
     labels = labels or {}
     out: list[str] = []
+    branches: list[bool] = []  # one entry per open {{ if }}: whether its branch is taken
     pos = 0
     while True:
         start = text.find("{{", pos)
         if start < 0:
-            out.append(text[pos:])
+            if all(branches):
+                out.append(text[pos:])
             break
         chunk = text[pos:start]
         body_start = start + 2
         if text.startswith("-", body_start) and text[body_start + 1:body_start + 2].isspace():
             chunk = chunk.rstrip(" \t\r\n")
             body_start += 1
-        out.append(chunk)
+        if all(branches):
+            out.append(chunk)
         end = _close(text, body_start)
         body = text[body_start:end]
         trim_right = body.endswith("-") and body[-2:-1].isspace()
         if trim_right:
             body = body[:-1]
-        out.append(_action(body.strip(), value, labels))
+        body = body.strip()
+        if body.startswith("if "):
+            branches.append(_condition(body[3:], value, labels) if all(branches) else False)
+        elif body in ("else", "end"):
+            if not branches:
+                raise Unsupported(f"{{{{ {body} }}}} without if")
+            taken = branches.pop()
+            if body == "else":
+                branches.append(not taken and all(branches))
+        elif all(branches):
+            out.append(_action(body, value, labels))
         pos = end + 2
         if trim_right:
             while pos < len(text) and text[pos] in " \t\r\n":
                 pos += 1
+    if branches:
+        raise Unsupported("if without end")
     return "".join(out)
+
+
+_COMPARE = {"lt": float.__lt__, "le": float.__le__, "gt": float.__gt__, "ge": float.__ge__}
+_FLOAT = re.compile(r"^-?\d+\.\d+$")
+
+
+def _condition(body: str, value: float | None, labels: dict[str, str]) -> bool:
+    """``lt $value 10.0`` (lt, le, gt, ge of $value and a float literal: Go refuses to compare
+    a float64 with an integer constant, so ``10`` is unsupported)."""
+    tokens = _TOKEN.findall(body)
+    if len(tokens) != 3 or tokens[0] not in _COMPARE or tokens[1] != "$value" or \
+            not _FLOAT.match(tokens[2]):
+        raise Unsupported(f"if {body}")
+    return _COMPARE[tokens[0]](float(_operand("$value", value, labels)), float(tokens[2]))
 
 
 def _close(text: str, i: int) -> int:

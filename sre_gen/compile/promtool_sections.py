@@ -271,6 +271,7 @@ def security_file(service: Service, alerts: list[Rule]) -> pm.PromtoolFile | Non
         _add_checks(g, end - every, {rule.alert: [rule]},
                     {rule.alert: [_firing(rule, labels, v_high)]})
         f.groups.append(g)
+        f.groups += _security_zero_groups(sec, rule, labels, part, step)
     from sre_gen import promql
 
     checks = [(promql.render_window(sec.counter.query, windows[sec.name]),
@@ -284,6 +285,33 @@ def security_file(service: Service, alerts: list[Rule]) -> pm.PromtoolFile | Non
     if wiring is not None:
         f.groups.append(wiring)
     return f
+
+
+def _security_zero_groups(sec, rule: Rule, labels: dict, at: int, step: int) -> list[pm.Group]:
+    """A counter without events yet reads 0 while its metric exists on the same targets, and
+    no data while the metric is not scraped at all (see service_alerts.security_presence)."""
+    from sre_gen.compile.service_alerts import security_presence
+
+    sel = sec.counter.selector
+    present = security_presence(sel) if sel is not None else None
+    other = feed.labels_for(present, exclude=[sel]) if present is not None else None
+    if other is None:
+        return []
+    recorded = feed.series(cv.SECURITY_EVENTS, labels)
+    quiet = pm.Group(name=f"security {sec.name}: no event yet: reads 0", interval=step)
+    quiet.comments = [f"Only {feed.series(sel.metric, other)} exists (the metric on the same "
+                      f"targets, no series the rule's selector picks): the rule records 0, "
+                      "not no data, and does not fire."]
+    quiet.inputs.append((feed.series(sel.metric, other),
+                         feed.values_string(feed.counter(Fraction(0),
+                                                         [Fraction(1)] * (at // step)))))
+    quiet.expr_tests.append(pm.exact_test(recorded, cv.SECURITY_EVENTS, labels, at, 0))
+    quiet.alert_tests.append(pm.alert_test(rule.alert, at, []))
+    unscraped = pm.Group(name=f"security {sec.name}: metric not scraped: no data", interval=step)
+    unscraped.comments = [f"No {sel.metric} series at all: the rule records nothing, so a "
+                          "missing metric is not hidden behind a 0."]
+    unscraped.expr_tests.append({"expr": recorded, "eval_time": pm.dur(at), "exp_samples": []})
+    return [quiet, unscraped]
 
 
 def _dyadic(value: Fraction, up: bool) -> Fraction:
@@ -373,22 +401,35 @@ def capacity_file(service: Service, alerts: list[Rule]) -> pm.PromtoolFile | Non
     cap = service.capacity
     if not rules or cap is None:
         return None
+    from sre_gen.compile.service_alerts import capacity_min_samples, growth_factor
+
     st = service.settings
+    E = st.evaluation_interval
     hold = max(r.for_seconds for r in rules.values())
-    every = pm.nice_step(Fraction(hold, 12) if hold else st.evaluation_interval,
-                         st.evaluation_interval)
-    at = pm.ceil_to(hold + 2 * every, every)
+    # coarse steps: the case spans most of the lookback, and each step evaluates every rule
+    every = pm.nice_step(hold if hold else E, E)
+    samples = capacity_min_samples(cap.lookback, E)
+    covered = pm.ceil_to((samples - 1) * E, every)  # first evaluation with enough history
+    fire_at = covered + pm.ceil_to(hold, every)
+    young_at = pm.ceil_to(hold + 2 * every, every)
     f = _file(service, "capacity", every, [
         f"Evaluated every {format_duration(every)}. Inputs: the recorded {cv.CAPACITY_USAGE} "
-        "series of each resource (usage / capacity), fed in place of the rule's output.",
+        "series of each resource (usage / capacity), fed in place of the rule's output, one "
+        f"sample per {format_duration(E)} (the rule's evaluation interval) from t=0. A forecast "
+        f"needs {samples} samples in the {format_duration(cap.lookback)} lookback (90% of it): "
+        f"first at t={format_duration(covered)}.",
     ])
-    growing = pm.Group(name="capacity: usage growing fast enough to run out within the horizon",
-                       interval=every)
-    flat = pm.Group(name="capacity: flat usage at half the capacity: silent", interval=every)
+    growing = pm.Group(name="capacity: usage growing fast enough to run out within the horizon: "
+                            "silent while the series is young, fires once the lookback is "
+                            "covered and `for` has passed", interval=E)
+    quiet = pm.Group(name="capacity: usage flat at half the capacity, or growing with a gap of a "
+                          "fifth of the lookback (a restart, an exporter outage): silent",
+                     interval=E)
     horizon = cap.alert_horizon
-    from sre_gen.compile.service_alerts import growth_factor
-
-    for res in cap.resources:
+    n = fire_at // E + 1
+    gap = range(n - 1 - cap.lookback // E + cap.lookback // E // 10,
+                n - 1 - cap.lookback // E + 3 * (cap.lookback // E) // 10)
+    for i, res in enumerate(cap.resources):
         rule = rules.get(res.name)
         if rule is None:
             continue
@@ -396,35 +437,45 @@ def capacity_file(service: Service, alerts: list[Rule]) -> pm.PromtoolFile | Non
             f.untested.append(f"{rule.alert} (its queries return samples without inputs)")
             continue
         ids = {cv.LABEL_SERVICE: service.name, cv.LABEL_RESOURCE: res.name}
+        series = feed.series(cv.CAPACITY_USAGE, ids)
         start = Fraction(1, 2)
         # per-sample growth: a round number giving a forecast of about 2x the capacity
-        inc = _round_up(Fraction(3, 2) / horizon * every)
-        n = at // every + 1
+        inc = _round_up(Fraction(3, 2) / horizon * E)
         vals = [start + inc * k for k in range(n)]
-        growing.inputs.append((feed.series(cv.CAPACITY_USAGE, ids), feed.values_string(vals)))
-        flat.inputs.append((feed.series(cv.CAPACITY_USAGE, ids),
-                            feed.values_string([start] * n)))
-        forecast = vals[-1] + inc / every * horizon
-        _add_checks(growing, at, {rule.alert: [rule]},
+        growing.inputs.append((series, feed.values_string(vals)))
+        # one long group for both silent cases (each step evaluates every rule): resources
+        # take turns, flat first
+        flat = i % 2 == 0
+        quiet.inputs.append((series, feed.values_string(
+            [start] * n if flat else [None if k in gap else v for k, v in enumerate(vals)])))
+        quiet.comments.append(f"{res.name}: " + (
+            f"flat at {show(start)}: the linear forecast stays at {show(start)}." if flat else
+            "the growing usage of the first case, without samples for a fifth of the lookback: "
+            "too little history to fit."))
+        forecast = vals[-1] + inc / E * horizon
+        growing.alert_tests.append(pm.alert_test(rule.alert, young_at, []))
+        growing.alert_tests.append(pm.alert_test(rule.alert, covered - every, []))
+        if hold >= every:  # the condition holds from `covered` on: pending for `for`
+            growing.alert_tests.append(pm.alert_test(rule.alert, covered, []))
+        _add_checks(growing, fire_at, {rule.alert: [rule]},
                     {rule.alert: [_firing(rule, ids, forecast)]})
-        if at - 2 * every > 0 and hold >= 2 * every:
-            growing.alert_tests.append(pm.alert_test(rule.alert, pm.floor_to(hold, every) -
-                                                     every, []))
-        flat.alert_tests.append(pm.alert_test(rule.alert, at, []))
+        quiet.alert_tests.append(pm.alert_test(rule.alert, fire_at, []))
         for h in cap.horizons:
             factor = Fraction(growth_factor(res.growth_percent_per_quarter, h.seconds))
             test = pm.value_test(feed.series(cv.CAPACITY_FORECAST, {**ids, cv.LABEL_HORIZON:
                                                                    h.name}),
-                                 {**ids, cv.LABEL_HORIZON: h.name}, at, vals[-1] * factor)
+                                 {**ids, cv.LABEL_HORIZON: h.name}, young_at,
+                                 vals[young_at // E] * factor)
             if test:
                 growing.expr_tests.append(test)
         growing.comments.append(
             f"{res.name}: usage {show(start)} growing by {show(inc)} every "
-            f"{format_duration(every)}: predict_linear over the lookback reaches "
-            f"{show(forecast)} of capacity in {format_duration(horizon)} -> fires after "
-            f"{format_duration(rule.for_seconds)}; the growth forecasts scale the current usage.")
-    flat.comments = ["Usage flat at 0.5 of capacity: the linear forecast stays at 0.5."]
-    for g in (growing, flat):
+            f"{format_duration(E)}: predict_linear over the lookback reaches "
+            f"{show(forecast)} of capacity in {format_duration(horizon)}, but stays silent at "
+            f"t={format_duration(young_at)} (on a young series a fit over minutes is noise) and "
+            f"until the lookback is covered; fires {format_duration(rule.for_seconds)} later. "
+            "The growth forecasts scale the current usage.")
+    for g in (growing, quiet):
         if g.alert_tests or g.expr_tests:
             f.groups.append(g)
     checks = [(f"({res.usage}) / ({res.limit})",

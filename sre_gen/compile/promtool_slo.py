@@ -196,8 +196,64 @@ class SloTests:
             return False
         return None if None in states else True
 
+    def faster(self, tier: BurnTier) -> list[BurnTier]:
+        """The tiers whose recent condition keeps ``tier`` silent (slo_rules.tier_suppression)."""
+        return [t for t in self.tiers if t.burn_rate > tier.burn_rate]
+
+    def _state_in(self, model, tier: BurnTier, t: int, lo: bool) -> bool | None:
+        """The tier's condition at t under one range semantics; a missing window is no
+        sample (False)."""
+        theta = self.theta(tier)
+        states = []
+        for w in (tier.long_window, tier.short_window):
+            v = model.ratio_in(w, t, lo, raw=self.raw(w), fed_ok=True)
+            states.append(False if v is None else _state(v, theta))
+        if self.guard is not None:
+            avg = model.traffic_in(tier.long_window, t, lo)
+            states.append(False if avg is None else _state(avg, self.guard, strict=False))
+        if False in states:
+            return False
+        return None if None in states else True
+
+    def _raw_state(self, model, tier: BurnTier, t: int) -> bool | None:
+        """The tier's condition at t under both range semantics (None: they disagree or it is
+        too close to call)."""
+        if t < 0:
+            return False
+        a, b = (self._state_in(model, tier, t, lo) for lo in (False, True))
+        return a if a == b else None
+
+    def suppressed(self, model, tier: BurnTier, t: int) -> bool | None:
+        """Whether a faster tier's condition held within the tier's short window plus one rule
+        evaluation before t (True), certainly not (False), or too close to call (None). The
+        subquery reads the recorded series at every rule evaluation step; what it sees near the
+        range start also depends on the lookback, so evaluations there only count as unknown."""
+        span = tier.short_window + self.interval
+        every = model.every
+        unknown = False
+        for faster in self.faster(tier):
+            for x in range(pm.floor_to(t, every), t - span - sim_lookback() - every, -every):
+                state = self._raw_state(model, faster, x)
+                if x > t - span:
+                    if state is True:
+                        return True
+                    unknown |= state is None
+                else:
+                    unknown |= state is not False
+        return None if unknown else False
+
+    def alert_state(self, model, tier: BurnTier, t: int) -> bool | None:
+        """The tier's alert condition at t, its suppression included."""
+        state = self.model_state(model, tier, t)
+        if state is False:
+            return False
+        quiet = self.suppressed(model, tier, t)
+        if quiet is True:
+            return False
+        return None if state is None or quiet is None else True
+
     def cold_expect(self, model, t: int) -> list[tuple[BurnTier, bool | None]]:
-        return [(tier, self.model_state(model, tier, t)) for tier in self.tiers]
+        return [(tier, self.alert_state(model, tier, t)) for tier in self.tiers]
 
     def burn_expected(self, model, t: int, ratio: Fraction) -> list[dict] | None:
         """exp_alerts of the burn alert at t, or None when a tier is too close to call."""
@@ -729,11 +785,15 @@ class SloTests:
             rule = self.burn[tier.name]
             return self._value_text_stable(rule, self.expr_labels(tier), self.burn_value(e))
 
-        # nominal factors of the threshold, rounded away from it to short decimals
+        # a tier fires on its own burn: below every faster tier's threshold (above one, that
+        # tier fires and this one stays silent); nominal factors of the threshold, rounded away
+        # from it to short decimals
+        ceiling = min([self.theta(t) * (1 - 2 * MARGIN) for t in self.faster(tier)],
+                      default=Fraction(1))
         fires = [_short(theta * f, up=True) for f in FIRE_FACTORS] + \
-            [_short((theta + 1) / 2, up=False)]
-        fire = next((e for e in fires if theta * (1 + 2 * MARGIN) < e < 1 and clear(e) and
-                     ok_text(e)), None)
+            [_short((theta + min(ceiling, Fraction(1))) / 2, up=False)]
+        fire = next((e for e in fires if theta * (1 + 2 * MARGIN) < e < 1 and e < ceiling and
+                     clear(e) and ok_text(e)), None)
         belows = [_short(theta * f, up=False) for f in BELOW_FACTORS]
         below = next((e for e in belows if clear(e) and ok_text(e)), None)
         if fire is None or below is None:
@@ -770,6 +830,11 @@ class SloTests:
         f.groups.append(self.cold_group(tier, feed, every, fire, "fires"))
         f.groups.append(self.cold_group(tier, feed, every, below, "silent"))
         f.groups.append(self.timing_group(tier, feed, every, fire, below))
+        for faster in self.faster(tier):
+            if faster.name in self.levels:
+                pair = self.after_faster_group(tier, faster, feed, every)
+                if pair is not None:
+                    f.groups.append(pair)
         if self.guard is not None:
             guard = self.guard_window_group(tier, feed, every)
             if guard is not None:
@@ -859,6 +924,10 @@ class SloTests:
             text += (f" At t={format_duration(silent_at)} the {format_duration(W)} average is "
                      f"still below the guard (the {format_duration(shorter)} one is above): "
                      "silent.")
+        if fire_at is not None and self.suppressed(model, tier, fire_at) is not False:
+            fire_at = None  # every event fails: a faster tier fires, this one stays silent
+        if silent_at is None and fire_at is None:
+            return None
         if fire_at is not None:
             g.expr_tests.append(pm.alerts_series_test(rule, labels, fire_at, True,
                                                       select=(cv.LABEL_TIER,)))
@@ -940,6 +1009,53 @@ class SloTests:
         g.comments.append(text)
         g.expr_tests.append(pm.alerts_series_test(rule, labels, cleared, False, select=sel))
         return g
+
+    def after_faster_group(self, tier: BurnTier, faster: BurnTier, feed: Feed,
+                           every: int) -> pm.Group | None:
+        """A burn that trips ``faster`` (and this tier) stops: this tier stays silent while its
+        short window still holds the burn, where Alertmanager's inhibition has ended with the
+        faster tier and it would page a second time for the same incident."""
+        hot = self.levels[faster.name][0]
+        max_for = max(t.for_seconds for t in self.tiers)
+        t1 = pm.ceil_to(self.base + max_for + 2 * every, every)
+        end = t1 + pm.ceil_to(tier.short_window + self.interval + every, every)
+        r = self._tier_traffic(feed)
+        phases = [Phase(0, t1, r, hot), Phase(t1, end + every, r, Fraction(0))]
+        model = feed.model(phases, end, every)
+        checks = [x for x in range(t1 + every, end + 1, every)
+                  if self._raw_state(model, tier, x) is True and
+                  self._raw_state(model, faster, x) is False and
+                  self.suppressed(model, tier, x) is True]
+        if not checks or self.alert_state(model, faster, t1 - every) is not True:
+            return None
+        rule = self.burn[tier.name]
+        g = pm.Group(name=f"{self.slo.name} {tier.name}: silent after a {faster.name} burn "
+                          "stops (one page per incident)", interval=feed.step)
+        g.inputs = feed.inputs(phases, end)
+        sel = (cv.LABEL_TIER,)
+        g.expr_tests.append(pm.alerts_series_test(self.burn[faster.name],
+                                                  self.expr_labels(faster), t1 - every, True,
+                                                  select=sel))
+        for x in (checks[0], checks[-1]):
+            g.expr_tests.append(pm.alerts_series_test(self.burn[faster.name],
+                                                      self.expr_labels(faster), x, False,
+                                                      select=sel))
+            g.expr_tests.append(pm.alerts_series_test(rule, self.expr_labels(tier), x, False,
+                                                      select=sel))
+        g.comments = [
+            f"Error ratio {show(hot)} (above the {faster.name} threshold "
+            f"{show(self.theta(faster))}) until t={format_duration(t1)}, then none: {faster.name} fires, then resolves. "
+            f"From t={format_duration(checks[0])} to t={format_duration(checks[-1])} this tier's "
+            f"windows still hold the burn (its condition alone would fire, and Alertmanager no "
+            f"longer inhibits it), but {faster.name} held within its short window "
+            f"({format_duration(tier.short_window)}) + one evaluation: silent."]
+        return g
+
+
+def sim_lookback() -> int:
+    from sre_gen.compile.promtool_sim import LOOKBACK
+
+    return LOOKBACK
 
 
 def _condition(tests: SloTests, model, tier: BurnTier, t: int, lo: bool) -> bool:

@@ -10,7 +10,7 @@ from sre_gen import burnrate, promql
 from sre_gen import conventions as cv
 from sre_gen.compile.rulebase import Group, Rule, alert_annotations, alert_labels, literal
 from sre_gen.durations import format_duration, humanize_duration, num
-from sre_gen.model import Service
+from sre_gen.model import MetricSelector, Service
 from sre_gen.prose import clause
 
 QUARTER = 90 * 86400
@@ -106,6 +106,24 @@ def custom_group(service: Service) -> Group | None:
                  service.settings.evaluation_interval, tuple(rules))
 
 
+def security_presence(sel: MetricSelector) -> MetricSelector | None:
+    """The series whose presence makes a security counter read 0 before its first event.
+
+    A labelled counter (``http_requests_total{code="403"}``) has no series until the first event,
+    so its rate would read "no data" on a healthy service. It reads 0 instead while the same
+    metric exists on the same scrape targets: the selector keeping only its matchers on target
+    labels (``cv.TARGET_LABELS``: job, instance, namespace, ...) and dropping the ones that pick
+    the event (``code="403"``). A counter whose metric is not scraped at all still reads no
+    data, so a misspelt metric or a target that is down is not hidden behind a 0 (plain
+    ``or vector(0)`` would hide both). None when nothing would be dropped: the selector's own
+    series then exist from the start or not at all.
+    """
+    kept = tuple(m for m in sel.matchers if m.name in cv.TARGET_LABELS)
+    if kept == sel.matchers:
+        return None
+    return MetricSelector(sel.metric, kept)
+
+
 def security_groups(service: Service) -> tuple[Group | None, Group | None]:
     if not service.security:
         return None, None
@@ -117,8 +135,12 @@ def security_groups(service: Service) -> tuple[Group | None, Group | None]:
             rate = promql.render_window(rule.counter.query, window)
         else:
             rate = f"sum(rate({promql.selector(rule.counter.selector)}[{format_duration(window)}]))"
+        expr = f"({rate}) * {rule.per}"
+        present = security_presence(rule.counter.selector) if rule.counter.selector else None
+        if present is not None:
+            expr += f"\nor on ()\n0 * count({promql.selector(present)})"
         pair = ((cv.LABEL_RULE, rule.name),)
-        records.append(Rule(record=cv.SECURITY_EVENTS, expr=f"({rate}) * {rule.per}",
+        records.append(Rule(record=cv.SECURITY_EVENTS, expr=expr,
                             labels=((cv.LABEL_SERVICE, service.name),) + pair, subject=rule.name))
         name = cv.security_alert(prefix, rule.name)
         per = format_duration(rule.per)
@@ -171,12 +193,33 @@ def backup_groups(service: Service) -> tuple[Group | None, Group | None]:
 
 
 CAPACITY_FOR = 3600
+# A forecast needs history: the usage series (recorded once per evaluation interval) must hold at
+# least this share of the samples the lookback can hold before predict_linear may alert.
+CAPACITY_MIN_COVERAGE = Decimal("0.9")
+
+
+def capacity_min_samples(lookback: int, every: int) -> int:
+    """Samples of the recorded usage series that cover ``CAPACITY_MIN_COVERAGE`` of the lookback.
+
+    The recording rule writes one sample per evaluation, so the count measures both the age of
+    the series and its gaps: a series younger than 90% of the lookback (new resource, renamed
+    series, fresh Prometheus) or missing more than 10% of it (restarts, outages of the
+    exporter) has too few, and its linear fit over minutes or a patchy week does not alert.
+    """
+    return -(-int(CAPACITY_MIN_COVERAGE * lookback) // every)
 
 
 def growth_factor(percent_per_quarter: Decimal, horizon: int) -> Decimal:
     """Compound growth over ``horizon``: (1 + g)^(horizon / quarter), rounded to 6 decimals."""
     base = 1 + percent_per_quarter / 100
     return burnrate.tidy(base ** (Decimal(horizon) / Decimal(QUARTER)))
+
+
+# The forecast share of capacity: humanizePercentage up to 10x (1000%); beyond that its %.4g
+# would print "1.661e+04%", and the exact multiple of a straight line far past the data says
+# nothing more than "far over".
+CAPACITY_SHARE = ("{{ if lt $value 10.0 }}{{ $value | humanizePercentage }}"
+                  "{{ else }}over 1000%{{ end }}")
 
 
 def capacity_groups(service: Service) -> tuple[Group | None, Group | None]:
@@ -197,17 +240,20 @@ def capacity_groups(service: Service) -> tuple[Group | None, Group | None]:
             records.append(Rule(record=cv.CAPACITY_FORECAST, expr=f"{usage} * {num(factor)}",
                                 labels=ids + ((cv.LABEL_HORIZON, h.name),), subject=r.name))
         name = cv.capacity_alert(prefix, r.name)
+        lookback = format_duration(cap.lookback)
+        samples = capacity_min_samples(cap.lookback, service.settings.evaluation_interval)
         alerts.append(Rule(
             alert=name,
-            expr=f"predict_linear({usage}[{format_duration(cap.lookback)}], {cap.alert_horizon}) > 1",
+            expr=(f"predict_linear({usage}[{lookback}], {cap.alert_horizon}) > 1\n"
+                  f"and on ({cv.LABEL_SERVICE}, {cv.LABEL_RESOURCE})\n"
+                  f"count_over_time({usage}[{lookback}]) >= {samples}"),
             for_seconds=CAPACITY_FOR, kind="capacity", subject=r.name, threshold="1",
             labels=alert_labels(service, r.severity, pair),
             annotations=alert_annotations(
                 service, name,
                 literal(f"{service.name}: {r.name} capacity runs out within {horizon}."),
-                literal(f"A linear fit of {r.name} usage over the last "
-                        f"{format_duration(cap.lookback)} reaches ") +
-                "{{ $value | humanizePercentage }}" +
+                literal(f"A linear fit of {r.name} usage over the last {lookback} reaches ") +
+                CAPACITY_SHARE +
                 literal(f" of capacity in {horizon}. Plan capacity now (planned growth: "
                         f"{num(r.growth_percent_per_quarter)}% per quarter)."),
                 cv.GOLDEN_DASHBOARD),

@@ -238,22 +238,70 @@ def alerting_group(service: Service, slo: SLO) -> Group | None:
                  tuple(rules))
 
 
-def burn_alerts(service: Service, slo: SLO) -> list[Rule]:
-    prefix = service.settings.alert_prefix
+def _tier_condition(service: Service, slo: SLO, tier, as_bool: bool = False) -> str:
+    """The tier's alert condition; ``as_bool``: as a 0/1 series (1 while it holds)."""
     ident = identity(service, slo)
+    budget, rate = num(slo.error_budget), num(tier.burn_rate)
+    lw = format_duration(tier.long_window)
+    long_ = f"{cv.sli_error_ratio(tier.long_window)}{ident} / {budget}"
+    short = f"{cv.sli_error_ratio(tier.short_window)}{ident} / {budget}"
+    on = f"on ({cv.LABEL_SERVICE}, {cv.LABEL_SLO})"
+    guard = None
+    if slo.min_event_rate is not None and not isinstance(slo.sli, GaugeSLI):
+        guard = (f"avg_over_time({cv.sli_total(service.settings.base_window)}{ident}[{lw}]) "
+                 f">{' bool' if as_bool else ''} {num(slo.min_event_rate)}".replace(">", ">=", 1))
+    if as_bool:
+        parts = [f"({long_} > bool {rate})", f"({short} > bool {rate})"] + (
+            [f"({guard})"] if guard else [])
+        return f"\n  * {on}\n  ".join(parts)
+    expr = f"(\n  {long_} > {rate}\nand\n  {short} > {rate}\n)"
+    if guard:
+        expr += f"\nand {on}\n  {guard}"
+    return expr
+
+
+def tier_suppression(service: Service, slo: SLO, tier) -> str:
+    """``unless`` clauses that keep a slower tier silent around a faster tier's burn.
+
+    A fast burn also trips the slower tiers (their windows hold the same bad minutes).
+    Alertmanager mutes them only while the faster tier fires: once the fast tier resolves, a
+    slower tier whose short window still holds the burn would page again minutes after the
+    incident ended. So a tier is silent while any tier with a higher burn rate had its
+    condition true within this tier's short window plus one evaluation (the longest a burn that
+    stopped keeps the short window above the threshold; max_over_time of the faster condition
+    as 0/1 over a subquery). A slow burn that never trips a faster tier fires exactly as before.
+
+    Alternatives: ``keep_firing_for`` on the faster tier (vmalert 1.79 rejects it); ``unless``
+    on the faster tier's ``ALERTS`` series (vmalert writes and reads it through remote storage,
+    late or not at all, and it ends with the alert); one alert per severity combining its tiers
+    (the workbook, Sloth: loses the per-tier labels and still re-pages across severities). The
+    cost: one subquery of (short window / evaluation interval) steps per faster tier.
+    """
+    E = service.settings.evaluation_interval
+    span = format_duration(tier.short_window + E)
+    out = ""
+    for faster in sorted((t for t in slo.tiers if t.burn_rate > tier.burn_rate),
+                         key=lambda t: (-t.burn_rate, t.name)):
+        out += (f"\nunless on ({cv.LABEL_SERVICE}, {cv.LABEL_SLO})\n  max_over_time((\n  "
+                f"{_tier_condition(service, slo, faster, as_bool=True)}\n  )[{span}:"
+                f"{format_duration(E)}]) == 1")
+    return out
+
+
+def burn_alerts(service: Service, slo: SLO) -> list[Rule]:
+    """One alert per burn tier: the workbook's two-window condition, silent around a faster
+    tier's burn (see ``tier_suppression``: Alertmanager's inhibition alone re-pages after the
+    fast tier resolves; merging tiers into one alert per severity, as the workbook and Sloth
+    do, would also avoid that but loses the per-tier labels and timing)."""
+    prefix = service.settings.alert_prefix
     budget = num(slo.error_budget)
     name = cv.slo_alert_burn(prefix, slo.name)
-    base = service.settings.base_window
     out = []
     for tier in slo.tiers:
         rate = num(tier.burn_rate)
         lw, sw = format_duration(tier.long_window), format_duration(tier.short_window)
-        expr = (f"(\n  {cv.sli_error_ratio(tier.long_window)}{ident} / {budget} > {rate}\nand\n"
-                f"  {cv.sli_error_ratio(tier.short_window)}{ident} / {budget} > {rate}\n)")
+        expr = _tier_condition(service, slo, tier) + tier_suppression(service, slo, tier)
         guarded = slo.min_event_rate is not None and not isinstance(slo.sli, GaugeSLI)
-        if guarded:
-            expr += (f"\nand on ({cv.LABEL_SERVICE}, {cv.LABEL_SLO})\n  avg_over_time("
-                     f"{cv.sli_total(base)}{ident}[{lw}]) >= {num(slo.min_event_rate)}")
         threshold_ratio = burnrate.error_ratio_threshold(tier.burn_rate, slo.error_budget)
         exhaust = humanize_duration(float(burnrate.exhaustion_seconds(tier.burn_rate, slo.window)))
         consumed = burnrate.budget_consumed_at_fire(tier.burn_rate, tier.long_window, slo.window)
