@@ -266,8 +266,6 @@ def test_a_promtool_that_exits_0_silently_passes_nothing(tmp_path: Path) -> None
 
 
 def test_30_mb_of_tool_output_is_clipped(tmp_path: Path) -> None:
-    from sre_gen.runners import capture
-
     out = tmp_path / "generated"
     _generate(SMALL, out)
     n = len(list((out / "admin" / "prometheus" / "tests").glob("*.yaml")))
@@ -276,7 +274,7 @@ def test_30_mb_of_tool_output_is_clipped(tmp_path: Path) -> None:
     proc = _cli("test", str(SMALL), "--out", str(out), "--promtool", str(noisy), "--jobs", "1")
     assert proc.returncode == 1
     assert proc.stderr.count("bytes of output not shown") == n
-    assert len(proc.stderr) < n * 2 * (capture.HEAD_BYTES + capture.TAIL_BYTES)  # + indents
+    assert len(proc.stderr) < n * 100_000  # 2 x 16 KiB per file, plus indentation
     assert proc.stderr.count("        FIRST\n") == n and proc.stderr.count("LAST\n") == n
     assert "exit code: 1" in proc.stderr
 
