@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up a development environment: .venv with sre-gen and its test dependencies, plus the real
-# promtool and amtool from Debian's prometheus / prometheus-alertmanager packages when missing.
+# promtool, prometheus, amtool and alertmanager from Debian's prometheus / prometheus-alertmanager
+# packages when missing (the live tests start a real Prometheus and Alertmanager on 127.0.0.1).
 # Idempotent: safe to run again; it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,9 +17,14 @@ if ! .venv/bin/python -c 'import sre_gen, pytest, hypothesis, kubernetes_validat
   touch .venv/.sre-gen-installed
 fi
 
+# promtool + the prometheus server (live tests), amtool + the alertmanager server (live tests)
 missing=()
-command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
-command -v amtool >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
+if ! command -v promtool >/dev/null 2>&1 || ! command -v prometheus >/dev/null 2>&1; then
+  missing+=(prometheus)
+fi
+if ! command -v amtool >/dev/null 2>&1 || ! command -v prometheus-alertmanager >/dev/null 2>&1; then
+  missing+=(prometheus-alertmanager)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then SUDO=(); elif command -v sudo >/dev/null 2>&1; then SUDO=(sudo); else
     echo "error: ${missing[*]} not installed (they provide promtool/amtool) and no root/sudo to" \
