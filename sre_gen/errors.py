@@ -20,6 +20,30 @@ class UsageError(SreGenError):
     exit_code = EXIT_USAGE
 
 
+ECHO_LIMIT = 80  # characters of a user's value quoted in a message
+MESSAGE_LIMIT = 600  # a whole problem message, whatever its parts echo
+
+
+def shown(value: object, limit: int = ECHO_LIMIT) -> str:
+    """A value from the spec as quoted in a message: ``repr``, cut to ``limit`` characters with
+    an ellipsis and the full length, so a 500,000-character value cannot flood the terminal:
+    ``'xxxx...' (500163 characters)``; a huge integer is described by its size."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 3 * limit:
+        digits = int(value.bit_length() * 0.30103) + 1  # log10(2); str() refuses > 4300 digits
+        return f"{'a negative' if value < 0 else 'an'} integer of about {digits} digits"
+    if isinstance(value, str) and len(value) > limit:
+        head = repr(value[:limit])
+        return f"{head[:-1]}...{head[-1]} ({len(value)} characters)"
+    text = repr(value)  # a list or mapping of such values
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
+def _capped(message: str, limit: int) -> str:
+    if len(message) <= limit:
+        return message
+    return f"{message[:limit]}... (cut from {len(message)} characters)"
+
+
 @dataclass(frozen=True, order=True)
 class SpecProblem:
     """One problem in a spec, at a position (1-based line and column)."""
@@ -30,6 +54,12 @@ class SpecProblem:
     path: str  # dotted field path, e.g. slos[0].sli.ratio.total; "" for the document
     message: str
     warning: bool = False  # accepted (exit 0) but printed: "file:line:col: path: warning: ..."
+
+    def __post_init__(self) -> None:
+        # The backstop behind shown(): no message, wherever it echoes user text from, is
+        # printed longer than MESSAGE_LIMIT (a path of huge keys neither).
+        object.__setattr__(self, "path", _capped(self.path, MESSAGE_LIMIT // 2))
+        object.__setattr__(self, "message", _capped(self.message, MESSAGE_LIMIT))
 
     def __str__(self) -> str:
         where = f"{self.path}: " if self.path else ""

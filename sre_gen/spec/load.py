@@ -2,23 +2,37 @@
 
 - YAML is composed with the safe loader (libyaml when present), so no Python objects are built.
 - Duplicate keys, several documents, non-mapping roots, empty and binary files are errors.
-- Aliases are allowed but their expansion is bounded, so a billion-laughs file fails fast.
+- Size is bounded three ways, each with its own message: the file's bytes, its values, and the
+  values that aliases expand to (so a billion-laughs file fails fast while a plain 10,000-SLO
+  spec loads).
 - ``Document.where(path)`` gives the 1-based (line, column) of any value; for a mapping key that
-  does not exist it falls back to the nearest existing parent.
+  does not exist it falls back to the nearest existing parent. Positions are the ones an editor
+  shows: lines end at ``\n``, ``\r\n`` or ``\r`` only (YAML also breaks lines at U+0085,
+  U+2028 and U+2029, which editors show inside a line), and a position past the last character
+  (an error at the end of the file) is put on that character's line.
+- Values quoted in messages are cut (``sre_gen.errors.shown``).
 """
 
 from __future__ import annotations
 
+import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
-from sre_gen.errors import SpecError, SpecProblem
+from sre_gen.errors import SpecError, SpecProblem, shown
 
-MAX_BYTES = 2 * 1024 * 1024
-MAX_NODES = 50_000  # after alias expansion
+# A 10,000-SLO spec is ~2-3 MB and ~170,000 values; these limits leave room above that and stop
+# what would only exhaust memory (composing YAML costs ~150 bytes of RAM per byte of a flow list).
+MAX_BYTES = 4 * 1024 * 1024
+MAX_VALUES = 500_000  # every scalar, list and mapping, aliases expanded
+MAX_ALIAS_VALUES = 50_000  # the values produced by expanding aliases (*name) alone
 MAX_DEPTH = 64
+
+SPLIT_HINT = ("split it: one spec per service, each its own specs/<service>.yaml "
+              "(sre-gen validate and generate read them all)")
 
 PathT = tuple  # tuple[str | int, ...]
 
@@ -59,8 +73,9 @@ def format_path(path: PathT) -> str:
     for part in path:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif not part or not part.isprintable() or any(c in part for c in " .[]'\""):
-            out += f"[{part!r}]"
+        elif (not part or not part.isprintable() or len(part) > 80
+              or any(c in part for c in " .[]'\"")):
+            out += f"[{shown(part)}]"
         else:
             out += f".{part}" if out else str(part)
     return out
@@ -68,6 +83,31 @@ def format_path(path: PathT) -> str:
 
 def _fail(file: str, line: int, col: int, message: str) -> SpecError:
     return SpecError([SpecProblem(file, line, col, "", message)])
+
+
+_EDITOR_LINE_BREAK = re.compile(r"\r\n?|\n")
+
+
+class Positions:
+    """(line, column), 1-based, of a character index of the text, as an editor shows it.
+
+    PyYAML's and libyaml's marks count U+0085, U+2028 and U+2029 as line breaks (YAML 1.1) and
+    put the end of a file without a final newline on a line of its own; editors (VS Code, vim)
+    break lines at \n, \r\n and \r only. Both loaders' ``mark.index`` counts characters, so
+    positions are computed from it. An index at or past the end of the content (trailing
+    whitespace and line breaks) is moved to just after the last character, on its line."""
+
+    def __init__(self, text: str):
+        self.starts = [0] + [m.end() for m in _EDITOR_LINE_BREAK.finditer(text)]
+        self.end = len(text.rstrip())
+
+    def at(self, index: int) -> tuple[int, int]:
+        index = max(0, min(index, self.end))
+        line = bisect_right(self.starts, index)
+        return line, index - self.starts[line - 1] + 1
+
+    def of(self, mark) -> tuple[int, int]:
+        return self.at(mark.index)
 
 
 def read_text(path: Path, display: str) -> str:
@@ -80,14 +120,15 @@ def read_text(path: Path, display: str) -> str:
     except OSError as exc:
         raise _fail(display, 1, 1, f"cannot read: {exc.strerror}") from None
     if len(raw) > MAX_BYTES:
-        raise _fail(display, 1, 1, f"file is {len(raw)} bytes; specs are limited to {MAX_BYTES}")
+        raise _fail(display, 1, 1, f"file is {len(raw)} bytes, more than the limit of "
+                    f"{MAX_BYTES} bytes ({MAX_BYTES // 2**20} MiB) per spec: {SPLIT_HINT}")
     if b"\x00" in raw:
         raise _fail(display, 1, 1, "binary file (contains NUL bytes): expected a YAML spec")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        good = raw[: exc.start].decode("utf-8-sig")
+        line, col = Positions(good + "x").at(len(good))
         raise _fail(display, line, col, f"not UTF-8 text (byte 0x{raw[exc.start]:02x}): save the "
                     "spec as UTF-8") from None
     if not text.strip() or all(
@@ -104,18 +145,19 @@ def load(path: Path, display: str | None = None) -> Document:
 
 
 def load_text(text: str, display: str) -> Document:
+    pos = Positions(text)
     try:
         nodes = list(yaml.compose_all(text, Loader=_Loader))
     except yaml.MarkedYAMLError as exc:
-        line, col, what = _syntax_error(exc, text)
+        line, col, what = _syntax_error(exc, text, pos)
         raise _fail(display, line, col, f"YAML syntax error: {what}") from None
     except yaml.reader.ReaderError as exc:  # control characters in the text
-        line, col = _reader_position(exc, text)
+        line, col = pos.at(_reader_index(exc, text))
         char = f"U+{exc.character:04X}" if isinstance(exc.character, int) else repr(exc.character)
         raise _fail(display, line, col, f"YAML error: {exc.reason}: found {char}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        line, col = pos.of(mark) if mark else (1, 1)
         raise _fail(display, line, col, f"YAML error: {exc}") from None
     except RecursionError:
         raise _fail(display, 1, 1, "YAML nesting too deep") from None
@@ -123,58 +165,72 @@ def load_text(text: str, display: str) -> Document:
     if not nodes:
         raise _fail(display, 1, 1, "empty spec: expected a mapping with apiVersion and service")
     if len(nodes) > 1:
-        mark = nodes[1].start_mark
-        raise _fail(
-            display, mark.line + 1, mark.column + 1, "several YAML documents: one spec per file"
-        )
+        raise _fail(display, *pos.of(nodes[1].start_mark),
+                    "several YAML documents: one spec per file")
     root = nodes[0]
     if not isinstance(root, yaml.MappingNode):
-        mark = root.start_mark
-        raise _fail(
-            display,
-            mark.line + 1,
-            mark.column + 1,
-            f"expected a mapping (apiVersion, service, slos...), got a {_kind(root)}",
-        )
+        raise _fail(display, *pos.of(root.start_mark),
+                    f"expected a mapping (apiVersion, service, slos...), got a {_kind(root)}")
     doc = Document(display, {})
-    builder = _Builder(doc)
+    builder = _Builder(doc, pos)
     doc.data = builder.build(root, ())
     if builder.problems:
         raise SpecError(builder.problems)
     return doc
 
 
-def _reader_position(exc: yaml.reader.ReaderError, text: str) -> tuple[int, int]:
-    """1-based line and column of a reader error; libyaml counts bytes, PyYAML characters."""
+def _reader_index(exc: yaml.reader.ReaderError, text: str) -> int:
+    """Character index of a reader error; libyaml counts bytes, PyYAML characters."""
     index = exc.position
     if not (isinstance(exc.character, int) and text[index : index + 1] == chr(exc.character)):
         index = len(text.encode("utf-8")[: exc.position].decode("utf-8", errors="ignore"))
-    return text.count("\n", 0, index) + 1, index - (text.rfind("\n", 0, index) + 1) + 1
+    return index
 
 
-def _syntax_error(exc: yaml.MarkedYAMLError, text: str) -> tuple[int, int, str]:
+def _syntax_error(exc: yaml.MarkedYAMLError, text: str, pos: Positions) -> tuple[int, int, str]:
     """Position and message of a YAML syntax error, with a hint for the usual causes."""
     mark = exc.problem_mark or exc.context_mark
-    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    line, col = pos.of(mark) if mark else (1, 1)
     problem = exc.problem or "invalid YAML"
     what = f"{exc.context}: {problem}" if exc.context else problem
     if mark is not None and (text[mark.index : mark.index + 1] == "\t" or "tab" in problem):
         return line, col, "tab character: indent with spaces, YAML does not allow tabs"
     quoted = exc.context == "while scanning a quoted scalar" and exc.context_mark is not None
     if quoted:  # the string runs to the end of the file: point at its opening quote
-        start = exc.context_mark
-        return start.line + 1, start.column + 1, "this quoted string is never closed"
+        return (*pos.of(exc.context_mark), "this quoted string is never closed")
     if mark is not None:
         start = _quoted_scalar_ending_on(text, mark.line)
         if start is not None:
-            return (start.line + 1, start.column + 1,
+            return (*pos.of(start),
                     f"this quoted string runs on to line {line}, where parsing fails ({problem}): "
                     "is its closing quote missing?")
+    odd = _yaml_only_break_near(text, pos, line)
+    if odd:
+        what += odd
     if problem.startswith("mapping values are not allowed"):
         what += " (a key indented deeper than the one above it, or a value with ': ' to quote)"
     elif "expected key" in problem or "<block end>" in problem:
         what += " (check the indentation of this line)"
     return line, col, what
+
+
+_YAML_ONLY_BREAKS = {"\x85": "U+0085", "\u2028": "U+2028", "\u2029": "U+2029"}
+
+
+def _yaml_only_break_near(text: str, pos: Positions, line: int) -> str:
+    """A hint when the error's line or the one above holds a character YAML reads as a line
+    break but an editor does not (so the editor shows one line where YAML sees two)."""
+    for char, name in _YAML_ONLY_BREAKS.items():
+        index = text.find(char)
+        while index != -1:
+            at = pos.at(index)[0]
+            if at in (line, line - 1):
+                return (f" (line {at} holds {name}, which YAML reads as a line break: remove it, "
+                        f"or write it as \\u{name[2:].lower()} in a double-quoted string)")
+            if at > line:
+                break
+            index = text.find(char, index + 1)
+    return ""
 
 
 def _quoted_scalar_ending_on(text: str, line: int):
@@ -207,33 +263,47 @@ def _kind(node: yaml.Node) -> str:
 class _Builder:
     """Node tree -> plain data, recording positions, duplicate keys and expansion size."""
 
-    def __init__(self, doc: Document):
+    def __init__(self, doc: Document, pos: Positions):
         self.doc = doc
-        self.count = 0
+        self.pos = pos
+        self.count = 0  # values built, aliases expanded
+        self.aliased = 0  # of which built again through an alias
+        self._seen: set[int] = set()  # ids of the nodes built once (an alias shares its node)
         self.problems: list[SpecProblem] = []
         self._constructor = _Loader("")  # for scalar resolution (int, float, bool, null...)
 
+    def _too_big(self, node: yaml.Node, path: PathT, message: str) -> SpecError:
+        # Point at the top-level key whose values overflow (for aliases: whose aliases expand,
+        # not the anchored node they share).
+        top = path[:1]
+        line, col = self.doc.key_positions.get(top) or self.pos.of(node.start_mark)
+        return SpecError([SpecProblem(self.doc.file, line, col, _fmt(top), message)])
+
     def build(self, node: yaml.Node, path: PathT):
         self.count += 1
-        if self.count > MAX_NODES:  # point at the top-level key whose aliases expand, not at
-            mark = node.start_mark  # the anchored node they share
-            top = path[:1]
-            line, col = self.doc.key_positions.get(top, (mark.line + 1, mark.column + 1))
-            raise SpecError([SpecProblem(
-                self.doc.file, line, col, _fmt(top),
-                f"document expands to more than {MAX_NODES} values (alias bomb?)",
-            )])
+        if id(node) in self._seen:
+            self.aliased += 1
+            if self.aliased > MAX_ALIAS_VALUES:
+                raise self._too_big(node, path, (
+                    f"aliases (*name) expand to more than {MAX_ALIAS_VALUES} values, the limit "
+                    "for values built through aliases (a YAML alias bomb?): write the repeated "
+                    "parts out, or repeat them less"))
+        else:
+            self._seen.add(id(node))
+        if self.count > MAX_VALUES:
+            raise self._too_big(node, path, (
+                f"the spec has more than {MAX_VALUES} values (scalars, lists and mappings), the "
+                f"limit per spec: {SPLIT_HINT}"))
         if len(path) > MAX_DEPTH:
-            mark = node.start_mark
-            raise _fail(self.doc.file, mark.line + 1, mark.column + 1,
+            raise _fail(self.doc.file, *self.pos.of(node.start_mark),
                         f"nesting deeper than {MAX_DEPTH} levels")
-        mark = node.start_mark
-        self.doc.positions.setdefault(path, (mark.line + 1, mark.column + 1))
+        line, col = self.pos.of(node.start_mark)
+        self.doc.positions.setdefault(path, (line, col))
         if isinstance(node, yaml.ScalarNode) and node.tag in _TEXT_TAGS:
             return node.value
         if node.tag not in _PLAIN_TAGS:
             self.problems.append(SpecProblem(
-                self.doc.file, mark.line + 1, mark.column + 1, _fmt(path),
+                self.doc.file, line, col, _fmt(path),
                 f"unsupported YAML tag {_tag(node)}: a spec holds plain strings, numbers, "
                 "booleans, lists and mappings",
             ))
@@ -241,23 +311,17 @@ class _Builder:
         if isinstance(node, yaml.MappingNode):
             out: dict = {}
             for key_node, value_node in node.value:
+                kline, kcol = self.pos.of(key_node.start_mark)
                 if key_node.tag == "tag:yaml.org,2002:merge":
-                    kmark = key_node.start_mark
-                    self.problems.append(
-                        SpecProblem(
-                            self.doc.file,
-                            kmark.line + 1,
-                            kmark.column + 1,
-                            _fmt(path),
-                            "merge keys (<<) are not supported: write the keys out",
-                        )
-                    )
+                    self.problems.append(SpecProblem(
+                        self.doc.file, kline, kcol, _fmt(path),
+                        "merge keys (<<) are not supported: write the keys out",
+                    ))
                     continue
-                kmark = key_node.start_mark
                 plain = key_node.tag in _PLAIN_TAGS or key_node.tag in _TEXT_TAGS
                 if not isinstance(key_node, yaml.ScalarNode) or not plain:
                     self.problems.append(SpecProblem(
-                        self.doc.file, kmark.line + 1, kmark.column + 1, _fmt(path),
+                        self.doc.file, kline, kcol, _fmt(path),
                         f"mapping keys must be plain strings, not a {_kind(key_node)}"
                         + ("" if plain else f" tagged {_tag(key_node)}"),
                     ))
@@ -268,25 +332,20 @@ class _Builder:
                     continue
                 if not isinstance(key, str):
                     self.problems.append(SpecProblem(
-                        self.doc.file, kmark.line + 1, kmark.column + 1, _fmt(path),
-                        f"mapping keys must be strings: {key_node.value!r} reads as "
+                        self.doc.file, kline, kcol, _fmt(path),
+                        f"mapping keys must be strings: {shown(key_node.value)} reads as "
                         f"{_scalar_kind(key)}; put it in quotes",
                     ))
                     continue
                 child = path + (key,)
                 if key in out:
                     first = self.doc.key_positions[child]
-                    self.problems.append(
-                        SpecProblem(
-                            self.doc.file,
-                            kmark.line + 1,
-                            kmark.column + 1,
-                            _fmt(child),
-                            f"duplicate key {key!r} (first at line {first[0]})",
-                        )
-                    )
+                    self.problems.append(SpecProblem(
+                        self.doc.file, kline, kcol, _fmt(child),
+                        f"duplicate key {shown(key)} (first at line {first[0]})",
+                    ))
                     continue
-                self.doc.key_positions[child] = (kmark.line + 1, kmark.column + 1)
+                self.doc.key_positions[child] = (kline, kcol)
                 out[key] = self.build(value_node, child)
             return out
         if isinstance(node, yaml.SequenceNode):
@@ -300,13 +359,14 @@ class _Builder:
             return self._constructor.construct_object(node, deep=True)
         except (yaml.YAMLError, ValueError, KeyError, AttributeError, TypeError,
                 OverflowError) as exc:  # e.g. 2024-13-45, !!int abc, !!bool maybe
-            mark = node.start_mark
             kind = node.tag.rsplit(":", 1)[-1]
             detail = getattr(exc, "problem", None) or (str(exc) if isinstance(exc, ValueError)
                                                        else "not a valid value")
+            if "integer string conversion" in detail:  # Python's int() refuses > 4300 digits
+                detail = f"a number of {len(node.value)} characters"
             self.problems.append(SpecProblem(
-                self.doc.file, mark.line + 1, mark.column + 1, _fmt(path),
-                f"cannot read {node.value!r} as a YAML {kind} ({detail}); put it in quotes if "
+                self.doc.file, *self.pos.of(node.start_mark), _fmt(path),
+                f"cannot read {shown(node.value)} as a YAML {kind} ({detail}); put it in quotes if "
                 "you mean text",
             ))
             return None

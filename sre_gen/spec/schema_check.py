@@ -17,6 +17,8 @@ import math
 import re
 from functools import cache
 
+from sre_gen.errors import shown
+
 SUPPORTED_KEYWORDS = frozenset(
     {
         "$schema", "$id", "title", "description", "type", "properties", "additionalProperties",
@@ -76,13 +78,13 @@ def describe(value: object) -> str:
     if isinstance(value, list):
         return "a list"
     if isinstance(value, float) and not math.isfinite(value):
-        shown = ".nan" if math.isnan(value) else (".inf" if value > 0 else "-.inf")
-        return f"{shown} (not a finite number)"
+        word = ".nan" if math.isnan(value) else (".inf" if value > 0 else "-.inf")
+        return f"{word} (not a finite number)"
     if isinstance(value, (int, float)):
-        return f"the number {value!r}"
+        text = shown(value)
+        return text if " " in text else f"the number {text}"  # huge ints come described
     if isinstance(value, str):
-        shown = value if len(value) <= 40 else value[:37] + "..."
-        return f"the string {shown!r}"
+        return f"the string {shown(value)}"
     if hasattr(value, "isoformat"):  # YAML timestamps: 2024-01-01
         return f"the date {value.isoformat()}"
     return type(value).__name__
@@ -181,7 +183,7 @@ def _check_number(value: float, schema: dict, path: tuple, errors: list[Error]) 
     )
     for key, ok, words in checks:
         if key in schema and not ok(value, schema[key]):
-            errors.append(Error(path, f"must be {words} {schema[key]}, got {value!r}"))
+            errors.append(Error(path, f"must be {words} {schema[key]}, got {shown(value)}"))
             return
 
 
@@ -200,7 +202,7 @@ def _check_object(value: dict, schema: dict, path: tuple, errors: list[Error]) -
             if len(errors) > before:
                 p, msg, _ = errors.pop()
                 msg = msg.rsplit("; got ", 1)[0]  # the key is already quoted
-                errors.append(Error(p, f"bad key {key!r}: {msg}", True))
+                errors.append(Error(p, f"bad key {shown(key)}: {msg}", True))
                 continue
         if key in props:
             _check(item, props[key], child, errors)
@@ -208,7 +210,7 @@ def _check_object(value: dict, schema: dict, path: tuple, errors: list[Error]) -
             hint = _suggest(key, list(props))
             allowed = ", ".join(props) if len(props) <= 12 else None
             tail = hint or (f" (allowed: {allowed})" if allowed else "")
-            errors.append(Error(child, f"unknown key {key!r}{tail}", True))
+            errors.append(Error(child, f"unknown key {shown(key)}{tail}", True))
         elif isinstance(extra, dict):
             _check(item, extra, child, errors)
     if len(value) < schema.get("minProperties", 0):
@@ -218,7 +220,7 @@ def _check_object(value: dict, schema: dict, path: tuple, errors: list[Error]) -
             errors.append(Error(path, f"must have at least {schema['minProperties']} entries"))
     elif "maxProperties" in schema and len(value) > schema["maxProperties"]:
         if schema["maxProperties"] == 1 and props:
-            given = ", ".join(k if k.isprintable() else repr(k) for k in value)
+            given = ", ".join(k if k.isprintable() and len(k) <= 80 else shown(k) for k in value)
             errors.append(Error(path, f"expected exactly one of: {', '.join(props)}; got {given}"))
         else:
             errors.append(Error(path, f"too many keys: at most {schema['maxProperties']}"))
@@ -237,7 +239,7 @@ def _check_array(value: list, schema: dict, path: tuple, errors: list[Error]) ->
         seen: list = []
         for i, item in enumerate(value):
             if item in seen:
-                errors.append(Error(path + (i,), f"duplicate item {item!r}"))
+                errors.append(Error(path + (i,), f"duplicate item {shown(item)}"))
             seen.append(item)
 
 
@@ -255,7 +257,7 @@ def _one_of(value: object, schema: dict, path: tuple, errors: list[Error]) -> bo
             wanted = " or ".join(repr(k) for k in keys)
             errors.append(Error(path, f"missing required key: one of {wanted}"))
         else:
-            given = ", ".join(repr(k) for k in present)
+            given = ", ".join(shown(k) for k in present)
             errors.append(Error(path, f"give only one of the keys {given}"))
         return False
     results = []

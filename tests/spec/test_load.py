@@ -95,11 +95,25 @@ def test_aliases_are_expanded_and_positions_recorded() -> None:
 
 
 def test_alias_expansion_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(load, "MAX_NODES", 50)
+    monkeypatch.setattr(load, "MAX_ALIAS_VALUES", 50)
     lines = ["a0: &a0 [x, x, x, x]"]
     lines += [f"a{i}: &a{i} [*a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}]" for i in range(1, 6)]
     (message,) = problems_of("\n".join(lines) + "\n")
-    assert "document expands to more than 50 values (alias bomb?)" in message
+    assert message.startswith("s.yaml:3:1: a2: aliases (*name) expand to more than 50 values, the "
+                              "limit for values built through aliases (a YAML alias bomb?)")
+
+
+def test_plain_size_is_bounded_apart_from_aliases(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Many plain values are not an alias bomb: the message names the values limit and says how
+    to split the spec; the alias limit does not count values written out."""
+    monkeypatch.setattr(load, "MAX_ALIAS_VALUES", 3)
+    doc = load.load_text("a: [1, 2, 3, 4, 5, 6, 7, 8]\nb: &x [1, 2]\nc: *x\n", "s.yaml")
+    assert doc.data["c"] == [1, 2]
+    monkeypatch.setattr(load, "MAX_VALUES", 8)
+    (message,) = problems_of("a: 1\nb: [1, 2, 3, 4, 5, 6, 7, 8]\n")
+    assert message.startswith("s.yaml:2:1: b: the spec has more than 8 values (scalars, lists and "
+                              "mappings), the limit per spec: split it: one spec per service")
+    assert "alias" not in message
 
 
 def test_nesting_is_bounded() -> None:
@@ -159,7 +173,8 @@ def test_unreadable_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     big = tmp_path / "big.yaml"
     big.write_bytes(b"a: 1\n" * 10)
     monkeypatch.setattr(load, "MAX_BYTES", 20)
-    with pytest.raises(SpecError, match="big.yaml:1:1: file is 50 bytes; specs are limited to 20"):
+    with pytest.raises(SpecError, match="big.yaml:1:1: file is 50 bytes, more than the limit of "
+                       "20 bytes .* per spec: split it: one spec per service"):
         load.load(big, "big.yaml")
 
 
@@ -199,7 +214,8 @@ def test_yaml_syntax_errors_point_at_the_cause(text: str, expected: str) -> None
 
 def test_legal_multiline_quoted_string_is_not_blamed() -> None:
     (message,) = problems_of('a: "multi\n  line"\nb: [1\n')
-    assert message.startswith("s.yaml:4:1: YAML syntax error: while parsing a flow sequence")
+    # The end of the file is at the end of line 3, not on a line 4 the file does not have.
+    assert message.startswith("s.yaml:3:6: YAML syntax error: while parsing a flow sequence")
 
 
 def test_merge_keys_are_refused() -> None:

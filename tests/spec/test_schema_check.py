@@ -189,7 +189,8 @@ def test_one_of_matching_several_branches_is_ambiguous() -> None:
         ([], "a list"),
         (3, "the number 3"),
         (2.5, "the number 2.5"),
-        ("x" * 50, "the string '" + "x" * 37 + "...'"),
+        ("x" * 90, "the string '" + "x" * 80 + "...' (90 characters)"),
+        (10**400, "an integer of about 401 digits"),
         ("a\nb", "the string 'a\\nb'"),
     ],
 )
