@@ -15,8 +15,12 @@ alert per service. Two ways of running, both measured by default:
   (``load_services`` = validate, ``compile_service`` per service, then ``write.with_headers`` +
   ``write.write_service``), timing each phase; import time is excluded.
 
-Each figure is the median of ``--repeats`` runs. Target: generate (CLI, end to end) of 1,000 SLOs
-< 3 s, and the doubled set costs <= 2.1x. Exit status 0 when both hold.
+The CLI runs also run ``sre-gen check`` on the output, and report each command's peak RSS (the
+child's own ``ru_maxrss`` from ``os.wait4``, as ``/usr/bin/time -v`` reports it).
+
+Each time is the median of ``--repeats`` runs, each RSS the maximum. Targets: generate (CLI, end
+to end) of 1,000 SLOs < 3 s, the doubled set costs <= 2.1x, and generate's peak RSS is <= 150 MB
+for 1,000 SLOs and grows <= 2.1x for the doubled set. Exit status 0 when all hold.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ import specgen  # noqa: E402
 SLOS_PER_SERVICE = 5
 TARGET_SECONDS = 3.0
 TARGET_DOUBLING = 2.1
+TARGET_RSS_MB = 150  # peak RSS of `sre-gen generate` for 1,000 SLOs; it must grow linearly
 
 LIBRARY_CHILD = r"""
 import json, sys, time
@@ -82,25 +87,35 @@ def env() -> dict[str, str]:
     return e
 
 
-def timed(cmd: list[str], cwd: Path) -> float:
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=cwd, env=env(), stdout=subprocess.DEVNULL,
-                          stderr=subprocess.PIPE, text=True)
-    elapsed = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise SystemExit(f"{cmd[0]} {cmd[1]} exited {proc.returncode}:\n{proc.stderr[-3000:]}")
-    return elapsed
+def timed(cmd: list[str], cwd: Path) -> tuple[float, float]:
+    """(seconds, peak RSS in MB) of one run of ``cmd``: os.wait4 returns the child's own rusage,
+    so ru_maxrss is this process's peak (what /usr/bin/time -v reports as "Maximum resident
+    set size")."""
+    with tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env(), stdout=subprocess.DEVNULL, stderr=err)
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            err.seek(0)
+            tail = err.read()[-3000:].decode("utf-8", "replace")
+            raise SystemExit(f"{cmd[0]} {cmd[1]} exited {proc.returncode}:\n{tail}")
+    return elapsed, usage.ru_maxrss / 1024  # Linux: kilobytes
 
 
 def run_cli(paths: list[Path], out: Path, repeats: int) -> dict[str, float]:
     sre_gen = str(Path(sys.executable).parent / "sre-gen")
     rel = [str(p) for p in paths]
-    validate, generate = [], []
+    runs: dict[str, list[tuple[float, float]]] = {"validate": [], "generate": [], "check": []}
     for _ in range(repeats):
-        validate.append(timed([sre_gen, "validate", *rel], ROOT))
+        runs["validate"].append(timed([sre_gen, "validate", *rel], ROOT))
         shutil.rmtree(out, ignore_errors=True)
-        generate.append(timed([sre_gen, "generate", *rel, "--out", str(out)], ROOT))
-    return {"validate": statistics.median(validate), "generate": statistics.median(generate)}
+        runs["generate"].append(timed([sre_gen, "generate", *rel, "--out", str(out)], ROOT))
+        runs["check"].append(timed([sre_gen, "check", *rel, "--out", str(out)], ROOT))
+    fig = {k: statistics.median(t for t, _rss in v) for k, v in runs.items()}
+    fig.update({f"rss {k}": max(rss for _t, rss in v) for k, v in runs.items()})
+    return fig
 
 
 def run_library(paths: list[Path], out: Path, repeats: int) -> dict[str, float]:
@@ -148,7 +163,8 @@ def main() -> int:
         rows = []
         if "cli" in results[small]:
             rows += [("CLI `sre-gen validate`", "cli", "validate"),
-                     ("CLI `sre-gen generate` (validates, compiles, writes)", "cli", "generate")]
+                     ("CLI `sre-gen generate` (validates, compiles, writes)", "cli", "generate"),
+                     ("CLI `sre-gen check` (validates, compiles, compares)", "cli", "check")]
         if "library" in results[small]:
             rows += [("library: load_services (validate)", "library", "validate"),
                      ("library: compile (all targets)", "library", "compile")]
@@ -159,6 +175,15 @@ def main() -> int:
         for label, mode, key in rows:
             a, b = results[small][mode][key], results[big][mode][key]
             print(f"| {label} | {a:.2f} | {b:.2f} | {b / a:.2f} |")
+        if "cli" in results[small]:
+            print(f"\n| peak RSS of the process (max of {args.repeats} runs) | "
+                  f"{small * SLOS_PER_SERVICE:,} SLOs (MB) | {big * SLOS_PER_SERVICE:,} SLOs (MB) "
+                  "| ratio |")
+            print("|---|---:|---:|---:|")
+            for command in ("validate", "generate", "check"):
+                key = f"rss {command}"
+                a, b = results[small]["cli"][key], results[big]["cli"][key]
+                print(f"| CLI `sre-gen {command}` | {a:.0f} | {b:.0f} | {b / a:.2f} |")
         if "library" in results[small]:
             lib_s, lib_b = results[small]["library"], results[big]["library"]
             print(f"\nfiles written: {lib_s['files']:,} ({lib_s['bytes'] / 1e6:.0f} MB) and "
@@ -170,11 +195,19 @@ def main() -> int:
         t_small, t_big = results[small][mode][key], results[big][mode][key]
         ok_time = t_small < TARGET_SECONDS
         ok_ratio = t_big / t_small <= TARGET_DOUBLING
+        ok_rss = True
+        if mode == "cli":
+            r_small, r_big = (results[n]["cli"]["rss generate"] for n in sizes)
+            ok_rss = r_small <= TARGET_RSS_MB and r_big / r_small <= TARGET_DOUBLING
+            print(f"\npeak RSS of `sre-gen generate`: {r_small:.0f} MB for "
+                  f"{small * SLOS_PER_SERVICE:,} SLOs (target <= {TARGET_RSS_MB} MB), "
+                  f"{r_big:.0f} MB for {big * SLOS_PER_SERVICE:,} ({r_big / r_small:.2f}x, target "
+                  f"<= {TARGET_DOUBLING}x): {'holds' if ok_rss else 'MISSED'}")
         print(f"\n{mode} {key}, {small * SLOS_PER_SERVICE:,} SLOs: {t_small:.2f} s "
               f"(target < {TARGET_SECONDS:g} s: {'holds' if ok_time else 'MISSED'}); doubling "
               f"{t_big / t_small:.2f}x (target <= {TARGET_DOUBLING}: "
               f"{'holds' if ok_ratio else 'MISSED'})")
-        return 0 if ok_time and ok_ratio else 1
+        return 0 if ok_time and ok_ratio and ok_rss else 1
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

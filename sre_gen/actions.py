@@ -62,10 +62,27 @@ def validate(specs: list[Path] | None) -> None:
 
 
 def generate(specs: list[Path] | None, out: Path, templates: Path | None = None) -> None:
+    """Validate every spec (nothing is written unless all are valid), then compile and stage the
+    services one at a time into hidden siblings of their folders (memory holds one service's
+    output), then swap them in. A failure before the swaps removes the staged folders and leaves
+    <out>/ as it was; each swap replaces one service folder atomically."""
     from sre_gen import pipeline
     from sre_gen.output import write
 
-    rendered = pipeline.render_all(specs, out, pipeline.Context(templates=templates))
-    for svc, files in rendered:
-        write.write_service(out, svc.name, files)
-        echo(f"{svc.spec_path}: wrote {len(files)} files to {out.as_posix()}/{svc.name}/")
+    services, rendered = pipeline.render_each(specs, out, pipeline.Context(templates=templates))
+    for svc in services:
+        for line in write.recover(out, svc.name):
+            echo(line, err=True)
+    staged: list[tuple[object, Path, int]] = []
+    try:
+        for svc, files in rendered:
+            staged.append((svc, write.stage_service(out, svc.name, files), len(files)))
+            del files
+        while staged:
+            svc, tmp, n = staged[0]
+            write.swap_in(tmp, out / svc.name)
+            staged.pop(0)
+            echo(f"{svc.spec_path}: wrote {n} files to {out.as_posix()}/{svc.name}/")
+    finally:
+        for _svc, tmp, _n in staged:
+            write.discard(tmp)

@@ -154,9 +154,10 @@ def check(
         from sre_gen import pipeline
         from sre_gen.output import write
 
-        rendered = pipeline.render_all(specs, out, pipeline.Context(templates=templates))
+        services, rendered = pipeline.render_each(specs, out,
+                                                  pipeline.Context(templates=templates))
         failed = False
-        for svc, files in rendered:
+        for svc, files in rendered:  # one service in memory at a time
             drift = write.compare(out, svc.name, files, diff)
             for label, paths in (("changed", drift.changed), ("missing", drift.missing),
                                  ("stale", drift.stale)):
@@ -169,7 +170,7 @@ def check(
             typer.echo("generated output is out of date: run `sre-gen generate` and commit",
                        err=True)
             return errors.EXIT_FAILED
-        typer.echo(f"up to date: {len(rendered)} service(s)")
+        typer.echo(f"up to date: {len(services)} service(s)")
         return 0
 
     _run(action)

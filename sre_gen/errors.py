@@ -109,9 +109,14 @@ class ToolFailed(SreGenError):
 
     exit_code = EXIT_FAILED
 
-    def __init__(self, command: list[str], returncode: int, output: str):
+    def __init__(self, command: list[str], returncode: int, output: str, reason: str = ""):
+        from sre_gen.runners.capture import clip
+
         self.command = command
         self.returncode = returncode
-        self.output = output
+        self.output = clip(output)  # a tool may print megabytes: head and tail are shown
+        self.reason = reason  # why an exit 0 still failed, e.g. promtool reported no SUCCESS
         shown = " ".join(command)
-        super().__init__(f"command failed (exit {returncode}): {shown}\n{output.rstrip()}")
+        why = f"; {reason}" if reason else ""
+        super().__init__(f"command failed (exit {returncode}{why}): {shown}\n"
+                         f"{self.output.rstrip() or '(no output)'}")

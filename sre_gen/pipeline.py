@@ -56,7 +56,7 @@ def display_path(path: Path) -> str:
     """How a spec is named in messages: relative to the working directory when inside it."""
     try:
         return Path(os.path.relpath(path)).as_posix() if not path.is_absolute() or \
-            Path.cwd() in path.resolve().parents else path.as_posix()
+            Path.cwd() in Path(os.path.abspath(path)).parents else path.as_posix()
     except ValueError:  # other drive on Windows
         return path.as_posix()
 
@@ -100,22 +100,40 @@ def compile_service(service: Service, ctx: Context) -> dict[str, str]:
 
 def spec_reference(spec_path: str, out_dir: Path) -> str:
     """The spec as named in generated headers: relative to the output's parent (the repo root),
-    so the bytes do not depend on the working directory."""
-    spec = Path(spec_path).resolve()
-    root = out_dir.resolve().parent
-    try:
-        return spec.relative_to(root).as_posix()
-    except ValueError:
-        return f"{spec.parent.name}/{spec.name}"
+    so the bytes do not depend on the working directory. The path is taken as given (absolute,
+    normalised, never resolved through symlinks): a spec that is a link is named as the link."""
+    spec = os.path.abspath(spec_path)
+    root = os.path.dirname(os.path.abspath(out_dir))
+    rel = os.path.relpath(spec, root) if os.path.splitdrive(spec)[0] == \
+        os.path.splitdrive(root)[0] else ".."
+    if rel == ".." or rel.startswith(".." + os.sep):
+        return f"{os.path.basename(os.path.dirname(spec))}/{os.path.basename(spec)}"
+    return Path(rel).as_posix()
+
+
+def render_service(service: Service, out_dir: Path, ctx: Context) -> dict[str, bytes]:
+    """Every file of one service as written: ``{relative path: bytes}`` with headers and the
+    ownership manifest."""
+    from sre_gen.output import write
+
+    files = compile_service(service, ctx)
+    return write.with_headers(files, spec_reference(service.spec_path, out_dir))
+
+
+def render_each(specs: list[Path] | None, out_dir: Path, ctx: Context):
+    """Validate every spec first (raises SpecError before anything is compiled), then yield
+    ``(service, {path: bytes})`` one service at a time, so memory holds one service's output."""
+    services = load_services(discover(specs))
+
+    def each():
+        for svc in services:
+            yield svc, render_service(svc, out_dir, ctx)
+
+    return services, each()
 
 
 def render_all(specs: list[Path] | None, out_dir: Path, ctx: Context):
-    """Load and compile everything in memory. Returns [(service, {path: bytes})]."""
-    from sre_gen.output import write
-
-    services = load_services(discover(specs))
-    out = []
-    for svc in services:
-        files = compile_service(svc, ctx)
-        out.append((svc, write.with_headers(files, spec_reference(svc.spec_path, out_dir))))
-    return out
+    """Load and compile everything in memory. Returns [(service, {path: bytes})] (for tests and
+    small runs; the commands use ``render_each``)."""
+    _services, each = render_each(specs, out_dir, ctx)
+    return list(each)

@@ -9,11 +9,13 @@
    ``rule_files`` is replaced by the service's generated recording and alerting rule files (so it
    can be written as ``rule_files: [recording-rules.yaml, alerting-rules.yaml]`` or left out),
    and ``group_eval_order`` is set to "recording groups first" unless the file sets it.
-4. A summary (files, test groups, failures), promtool's output for each failure, and a warning
-   per alert the generated tests could not cover (``# untested:`` lines).
+4. A summary (files, test groups, failures), for each failure the promtool command, its exit
+   code and its output (clipped to head and tail), and a warning per alert the generated tests
+   could not cover (``# untested:`` lines). A file passes only when promtool exits 0 AND reports
+   ``SUCCESS`` for it: a promtool that exits 0 without running the tests fails the run.
 
-Exit 0 when everything passes, 1 on a failure or stale output, 4 when promtool is missing or a
-run exceeds ``--timeout``.
+Exit 0 when everything passes, 1 on a failure or stale output, 2 for a ``--timeout`` that is not
+a number of seconds in (0, 86400], 4 when promtool is missing or a run exceeds ``--timeout``.
 """
 
 from __future__ import annotations
@@ -39,7 +41,8 @@ class FileRun:
     groups: int
     user: bool = False
     ok: bool = False
-    output: str = ""
+    output: str = ""  # promtool's output, clipped to its head and tail
+    failure: str = ""  # command, exit code and why, when not ok
 
 
 @dataclass
@@ -75,19 +78,15 @@ def _count_groups(text: str) -> int:
     return len(tests) if isinstance(tests, list) else 0
 
 
-def _stale(out_dir: Path, rendered) -> list[str]:
+def _stale(out_dir: Path, service: str, files: dict[str, bytes]) -> list[str]:
     from sre_gen.output import write
 
-    problems = []
-    for svc, files in rendered:
-        prom = {rel: data for rel, data in files.items()
-                if rel.startswith(cv.PROMETHEUS_DIR + "/")}
-        drift = write.compare(out_dir, svc.name, prom, want_diff=False)
-        prefix = f"{out_dir.as_posix()}/{svc.name}/{cv.PROMETHEUS_DIR}/"
-        problems += [f"missing: {p}" for p in drift.missing]
-        problems += [f"changed: {p}" for p in drift.changed]
-        problems += [f"stale: {p}" for p in drift.stale if p.startswith(prefix)]
-    return problems
+    prom = {rel: data for rel, data in files.items() if rel.startswith(cv.PROMETHEUS_DIR + "/")}
+    drift = write.compare(out_dir, service, prom, want_diff=False)
+    prefix = f"{out_dir.as_posix()}/{service}/{cv.PROMETHEUS_DIR}/"
+    return ([f"missing: {p}" for p in drift.missing]
+            + [f"changed: {p}" for p in drift.changed]
+            + [f"stale: {p}" for p in drift.stale if p.startswith(prefix)])
 
 
 def _user_test(src: Path, rule_files: list[Path], group_order: list[str], tmp: Path,
@@ -118,16 +117,13 @@ def collect(specs: list[Path] | None, out_dir: Path, tmp: Path) -> tuple[Report,
     from sre_gen import pipeline
     from sre_gen.compile.promtool_tests import untested
 
-    rendered = pipeline.render_all(specs, out_dir, pipeline.Context())
-    problems = _stale(out_dir, rendered)
-    if problems:
-        raise errors.CheckFailed(
-            "the generated Prometheus files are missing or out of date; run `sre-gen generate"
-            + (f" --out {out_dir.as_posix()}" if out_dir != pipeline.DEFAULT_OUT_DIR else "")
-            + "` first:\n" + "\n".join(problems))
+    _services, rendered = pipeline.render_each(specs, out_dir, pipeline.Context())
+    problems: list[str] = []
     report = Report()
     rule_files: list[Path] = []
-    for svc, files in rendered:
+    user_dirs = []
+    for svc, files in rendered:  # one service's output in memory at a time
+        problems += _stale(out_dir, svc.name, files)
         folder = out_dir / svc.name
         rules = [folder / rel for rel in (cv.RECORDING_RULES_FILE, cv.ALERTING_RULES_FILE)
                  if rel in files]
@@ -139,6 +135,14 @@ def collect(specs: list[Path] | None, out_dir: Path, tmp: Path) -> tuple[Report,
             shown = f"{out_dir.as_posix()}/{svc.name}/{rel}"
             report.files.append(FileRun(svc.name, shown, folder / rel, _count_groups(text)))
             report.untested += [f"{u} [{shown}]" for u in untested(text)]
+        user_dirs.append((svc, rules))
+        del files
+    if problems:
+        raise errors.CheckFailed(
+            "the generated Prometheus files are missing or out of date; run `sre-gen generate"
+            + (f" --out {out_dir.as_posix()}" if out_dir != pipeline.DEFAULT_OUT_DIR else "")
+            + "` first:\n" + "\n".join(problems))
+    for svc, rules in user_dirs:
         user_dir = user_tests_dir(svc.spec_path)
         if user_dir.is_dir():
             order = []
@@ -165,7 +169,8 @@ def run(specs: list[Path] | None, out_dir: Path, *, promtool: str | Path | None 
                 tool.check_rules(*rule_files)
             except errors.ToolFailed as exc:
                 echo(f"FAILED promtool check rules: exit {exc.returncode}", err=True)
-                echo(_indent(exc.output), err=True)
+                echo(_indent(_failure(exc.command, exc.returncode, exc.reason, exc.output)),
+                     err=True)
                 return errors.EXIT_FAILED
             report.rule_checks = len(rule_files)
             echo(f"rules ok: {len(rule_files)} file(s) pass promtool check rules")
@@ -174,6 +179,9 @@ def run(specs: list[Path] | None, out_dir: Path, *, promtool: str | Path | None 
         def one(item: FileRun) -> FileRun:
             result = tool.test_rules(item.path, check=False)
             item.ok, item.output = result.ok, result.output
+            if not result.ok:
+                item.failure = _failure(result.command, result.returncode, result.reason,
+                                        result.output)
             return item
 
         with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -182,13 +190,26 @@ def run(specs: list[Path] | None, out_dir: Path, *, promtool: str | Path | None 
                 kind = " (user test)" if item.user else ""
                 echo(f"{tag:6} {item.shown}{kind}: {item.groups} test group(s)")
                 if not item.ok:
-                    echo(_indent(item.output), err=True)
+                    echo(_indent(item.failure), err=True)
     for line in report.untested:
         echo(f"warning: untested alert: {line}", err=True)
     n, g, bad = len(report.files), report.groups, len(report.failed)
     echo(f"{n} test file(s), {g} test group(s): {n - bad} passed, {bad} failed"
          + (f"; {len(report.untested)} alert(s) untested" if report.untested else ""))
     return errors.EXIT_FAILED if bad else 0
+
+
+def _failure(command: list[str], returncode: int, reason: str, output: str) -> str:
+    """What a user needs to reproduce a failed promtool run: the command, its exit code, why
+    an exit 0 still failed, and promtool's (clipped) output."""
+    lines = [f"command: {' '.join(command)}", f"exit code: {returncode}"]
+    if reason:
+        lines.append(f"failed: {reason}")
+    lines.append("output:" if output.strip() else "output: (none)")
+    text = "\n".join(lines)
+    if output.strip():
+        text += "\n" + _indent(output)
+    return text
 
 
 def _indent(text: str) -> str:

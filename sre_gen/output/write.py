@@ -3,13 +3,15 @@
 Each service owns ``<out>/<service>/``; the files sre-gen wrote there are listed in
 ``<out>/<service>/.sre-gen-manifest``. A run builds the whole folder in a temporary sibling, copies
 in any file it does not own, then swaps the folders, so an error leaves the old output untouched,
-files it no longer produces disappear, and files it never wrote survive.
+files it no longer produces disappear, and files it never wrote survive. A run that was killed
+leaves its hidden siblings behind; the next run of the service removes them (``recover``).
 """
 
 from __future__ import annotations
 
 import difflib
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -55,17 +57,25 @@ def owned_files(folder: Path) -> list[str]:
 
 def write_service(out_dir: Path, service: str, files: dict[str, bytes]) -> None:
     """Replace ``out_dir/service`` with ``files`` (plus any file sre-gen does not own)."""
+    swap_in(stage_service(out_dir, service, files), out_dir / service)
+
+
+def stage_service(out_dir: Path, service: str, files: dict[str, bytes]) -> Path:
+    """Write ``files`` into a new hidden sibling ``out_dir/.<service>.<random>.tmp`` (the
+    manifest first, so an interrupted folder is recognisably sre-gen's), plus a copy of every
+    file in ``out_dir/service`` that sre-gen does not own. Returns the folder for ``swap_in``."""
     target = out_dir / service
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{service}.", suffix=".tmp", dir=out_dir))
+        tmp = Path(tempfile.mkdtemp(prefix=f".{service}.", suffix=_TMP_SUFFIX, dir=out_dir))
     except OSError as exc:
         raise EnvironmentProblem(f"cannot write to {out_dir}: {exc.strerror}") from None
     try:
-        for rel, data in files.items():
+        order = sorted(files, key=lambda rel: rel != OWNERSHIP_MANIFEST)
+        for rel in order:
             path = tmp / rel
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
+            path.write_bytes(files[rel])
         if target.is_dir():
             owned = set(owned_files(target))
             for path in sorted(target.rglob("*")):
@@ -74,7 +84,25 @@ def write_service(out_dir: Path, service: str, files: dict[str, bytes]) -> None:
                     dest = tmp / rel
                     dest.parent.mkdir(parents=True, exist_ok=True)
                     shutil.copy2(path, dest)
+        for path in [tmp, *tmp.rglob("*")]:
+            os.chmod(path, 0o755 if path.is_dir() else 0o644)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise EnvironmentProblem(f"cannot write {target}: {exc}") from None
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return tmp
+
+
+def swap_in(tmp: Path, target: Path) -> None:
+    """Replace ``target`` by the staged folder ``tmp`` (two renames; the old folder is kept as
+    ``.<service>.old`` between them, which ``recover`` puts back if the process dies there)."""
+    try:
         _swap(tmp, target)
+    except EnvironmentProblem:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         raise EnvironmentProblem(f"cannot write {target}: {exc}") from None
@@ -83,14 +111,22 @@ def write_service(out_dir: Path, service: str, files: dict[str, bytes]) -> None:
         raise
 
 
+def discard(tmp: Path) -> None:
+    """Remove a staged folder that will not be swapped in."""
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
 def _swap(tmp: Path, target: Path) -> None:
-    for path in [tmp, *tmp.rglob("*")]:
-        os.chmod(path, 0o755 if path.is_dir() else 0o644)
     if not target.exists():
         os.rename(tmp, target)
         return
-    old = target.with_name(f".{target.name}.old")
-    shutil.rmtree(old, ignore_errors=True)
+    old = _old_folder(target)
+    if old.exists() or old.is_symlink():
+        if not (old.is_dir() and not old.is_symlink() and (old / OWNERSHIP_MANIFEST).is_file()):
+            raise EnvironmentProblem(
+                f"{old.as_posix()} is in the way and is not sre-gen's (it moves the previous "
+                f"output there while swapping): move it elsewhere")
+        shutil.rmtree(old)
     os.rename(target, old)
     try:
         os.rename(tmp, target)
@@ -98,6 +134,75 @@ def _swap(tmp: Path, target: Path) -> None:
         os.rename(old, target)
         raise
     shutil.rmtree(old, ignore_errors=True)
+
+
+_TMP_SUFFIX = ".tmp"
+# tempfile.mkdtemp's random part: 8 characters of this alphabet (CPython's _RandomNameSequence).
+_RANDOM = "[a-z0-9_]{8}"
+
+
+def _old_folder(target: Path) -> Path:
+    return target.with_name(f".{target.name}.old")
+
+
+def _made_by_sre_gen(folder: Path) -> bool:
+    """Whether a leftover folder is sre-gen's: it holds sre-gen's manifest, or every file in it
+    is one sre-gen writes (its header note in the first bytes) or an empty, interrupted write."""
+    if not folder.is_dir() or folder.is_symlink():
+        return False
+    if (folder / OWNERSHIP_MANIFEST).is_file():
+        return True
+    for path in folder.rglob("*"):
+        if path.is_symlink() or not (path.is_dir() or path.is_file()):
+            return False
+        if path.is_file():
+            with open(path, "rb") as fh:
+                head = fh.read(4096)
+            if head and _NOTE not in head:
+                return False
+    return True
+
+
+_NOTE = b"Generated by sre-gen from "
+
+
+def recover(out_dir: Path, service: str) -> list[str]:
+    """Clean up after a run of this service that was killed (kill -9, power loss) mid-write.
+
+    Only folders named as ``stage_service``/``swap_in`` name them (``.<service>.<random>.tmp``,
+    ``.<service>.old``) and holding sre-gen's files are touched: an unfinished staging folder is
+    removed (the output it was replacing is intact); a ``.old`` folder is the previous output:
+    put back when the run died between the two renames (``<service>/`` is missing), else
+    removed. Returns what was done, one line per folder."""
+    done: list[str] = []
+    target = out_dir / service
+    old = _old_folder(target)
+    if not out_dir.is_dir():
+        return done
+    if old.is_dir() and not old.is_symlink() and (old / OWNERSHIP_MANIFEST).is_file():
+        try:
+            if not target.exists() and not target.is_symlink():
+                os.rename(old, target)
+                done.append(f"restored {target.as_posix()}/ from {old.name}/ (an interrupted run)")
+            else:
+                shutil.rmtree(old)
+                done.append(f"removed {old.as_posix()}/ (left by an interrupted run)")
+        except OSError as exc:
+            raise EnvironmentProblem(f"cannot clean up {old}: {exc.strerror}") from None
+    pattern = re.compile(re.escape(f".{service}.") + _RANDOM + re.escape(_TMP_SUFFIX))
+    try:
+        names = sorted(entry.name for entry in os.scandir(out_dir))
+    except OSError as exc:
+        raise EnvironmentProblem(f"cannot read {out_dir}: {exc.strerror}") from None
+    for name in names:
+        path = out_dir / name
+        if pattern.fullmatch(name) and _made_by_sre_gen(path):
+            try:
+                shutil.rmtree(path)
+            except OSError as exc:
+                raise EnvironmentProblem(f"cannot clean up {path}: {exc.strerror}") from None
+            done.append(f"removed {path.as_posix()}/ (left by an interrupted run)")
+    return done
 
 
 @dataclass

@@ -1,20 +1,27 @@
 """The promtool wrapper: find the binary, report its version, run it with a timeout.
 
 Lookup order: an explicit path (``--promtool PATH``), the ``PROMTOOL`` environment variable, then
-``promtool`` on PATH. A missing binary or a timeout raises ``errors.EnvironmentProblem`` (exit 4);
-a run that fails raises ``errors.ToolFailed`` with the command, exit code and output (exit 1).
+``promtool`` on PATH. A missing binary or a timeout raises ``errors.EnvironmentProblem`` (exit
+4), a bad ``--timeout`` ``errors.UsageError`` (exit 2); a run that fails raises
+``errors.ToolFailed`` with the command, exit code and output (exit 1). ``check rules`` and
+``test rules`` pass only when promtool's output reports SUCCESS for every file, not on its exit
+code alone. Output is clipped to its head and tail (``capture.py``).
 """
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import shutil
 import subprocess
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sre_gen.errors import EnvironmentProblem, ToolFailed
+from sre_gen.errors import EnvironmentProblem, ToolFailed, UsageError
+from sre_gen.runners import capture
 
 ENV_VAR = "PROMTOOL"
 INSTALL_HINT = ("install it (Debian/Ubuntu: apt-get install prometheus, which provides promtool; "
@@ -28,11 +35,12 @@ _VERSION = re.compile(r"promtool,\s+version\s+(\S+)")
 class Result:
     command: list[str]
     returncode: int
-    output: str  # stdout and stderr, interleaved as promtool wrote them
+    output: str  # stdout and stderr, interleaved as promtool wrote them; clipped (capture.py)
+    reason: str = ""  # set when promtool exited 0 but did not report success for every file
 
     @property
     def ok(self) -> bool:
-        return self.returncode == 0
+        return self.returncode == 0 and not self.reason
 
 
 @dataclass(frozen=True)
@@ -42,20 +50,29 @@ class Promtool:
 
     def run(self, *args: str, check: bool = True, cwd: str | Path | None = None) -> Result:
         """Run ``promtool args...``; raise ToolFailed on a non-zero exit when ``check``."""
+        return self._run(list(args), check, cwd, None)
+
+    def _run(self, args: list[str], check: bool, cwd: str | Path | None,
+             confirm: Callable[[str], str] | None) -> Result:
+        """Run promtool; ``confirm(output)`` says what is missing from a successful run's output
+        ("" when nothing): an exit code of 0 alone proves nothing (a broken or fake binary)."""
         command = [self.path, *args]
         try:
-            proc = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                  text=True, errors="replace", timeout=self.timeout, cwd=cwd,
-                                  check=False)
+            with tempfile.TemporaryFile() as sink:
+                proc = subprocess.run(command, stdout=sink, stderr=subprocess.STDOUT,
+                                      stdin=subprocess.DEVNULL, timeout=self.timeout, cwd=cwd,
+                                      check=False)
+                output = capture.read(sink)
         except subprocess.TimeoutExpired:
             raise EnvironmentProblem(
                 f"promtool did not finish within {self.timeout:g} s: {' '.join(command)} "
                 "(raise --timeout if the machine is slow)") from None
         except OSError as exc:
             raise EnvironmentProblem(f"cannot run {self.path}: {exc.strerror or exc}") from None
-        result = Result(command, proc.returncode, proc.stdout or "")
+        reason = confirm(output) if confirm and proc.returncode == 0 else ""
+        result = Result(command, proc.returncode, output, reason)
         if check and not result.ok:
-            raise ToolFailed(command, result.returncode, result.output)
+            raise ToolFailed(command, result.returncode, result.output, result.reason)
         return result
 
     def version(self) -> str:
@@ -65,17 +82,46 @@ class Promtool:
         return match.group(1) if match else (out.splitlines() or ["unknown"])[0].strip()
 
     def check_rules(self, *files: str | Path) -> Result:
-        return self.run("check", "rules", *[str(f) for f in files])
+        """``promtool check rules``: every file must be reported ``SUCCESS: N rules found``."""
+        names = [str(f) for f in files]
+        return self._run(["check", "rules", *names], True, None,
+                         lambda out: _unconfirmed(out, names, _CHECKING, _CHECK_OK))
 
     def test_rules(self, *files: str | Path, check: bool = True,
                    cwd: str | Path | None = None) -> Result:
-        return self.run("test", "rules", *[str(f) for f in files], check=check, cwd=cwd)
+        """``promtool test rules``: each file must be reported ``Unit Testing: F``, ``SUCCESS``."""
+        names = [str(f) for f in files]
+        return self._run(["test", "rules", *names], check, cwd,
+                         lambda out: _unconfirmed(out, names, _TESTING, _TEST_OK))
+
+
+# What promtool 2.x prints per file (cmd/promtool/main.go, unittest.go): a heading naming the
+# file, then on the next line SUCCESS (or FAILED plus the reasons).
+_CHECKING = re.compile(r"Checking (.+)")
+_CHECK_OK = re.compile(r"\s+SUCCESS: \d+ rules found")
+_TESTING = re.compile(r"Unit Testing:\s+(.+)")
+_TEST_OK = re.compile(r"\s+SUCCESS")
+
+
+def _unconfirmed(output: str, files: list[str], heading: re.Pattern, success: re.Pattern) -> str:
+    """Why ``output`` does not show every one of ``files`` passing ("" when it does)."""
+    lines = output.splitlines()
+    passed = set()
+    for i, line in enumerate(lines[:-1]):
+        match = heading.fullmatch(line.rstrip())
+        if match and success.fullmatch(lines[i + 1].rstrip()):
+            passed.add(match.group(1))
+    missing = [f for f in files if f not in passed]
+    if not missing:
+        return ""
+    what = "no output" if not output.strip() else "output without a SUCCESS line for " + \
+        ", ".join(missing)
+    return f"promtool exited 0 but printed {what}: it did not confirm that it ran"
 
 
 def find(explicit: str | Path | None = None, timeout: float = DEFAULT_TIMEOUT) -> Promtool:
     """The promtool to use: ``explicit``, else ``$PROMTOOL``, else PATH."""
-    if timeout <= 0:
-        raise EnvironmentProblem(f"--timeout must be positive, got {timeout:g}")
+    check_timeout(timeout)
     candidates = []
     if explicit:
         candidates.append(("--promtool", str(explicit)))
@@ -90,3 +136,14 @@ def find(explicit: str | Path | None = None, timeout: float = DEFAULT_TIMEOUT) -
     if path is None:
         raise EnvironmentProblem(f"promtool is not installed (not on PATH); {INSTALL_HINT}")
     return Promtool(path, timeout)
+
+
+MAX_TIMEOUT = 86_400.0  # one day: longer is a typo, and subprocess cannot wait past ~2**31 ms
+
+
+def check_timeout(timeout: float) -> None:
+    """``--timeout``: a finite number of seconds in (0, one day]; else a usage error (exit 2)."""
+    if not (isinstance(timeout, (int, float)) and math.isfinite(timeout)
+            and 0 < timeout <= MAX_TIMEOUT):
+        raise UsageError(f"--timeout must be a number of seconds greater than 0 and at most "
+                         f"{MAX_TIMEOUT:g} (one day), got {timeout!r}")

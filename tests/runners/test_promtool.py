@@ -81,8 +81,48 @@ def test_timeout_is_an_environment_problem(tmp_path) -> None:
     fake = _fake(tmp_path, "sleep 30")
     with pytest.raises(errors.EnvironmentProblem, match="did not finish within 0.2 s"):
         runner.find(fake, timeout=0.2).run("test", "rules", "x.yaml")
-    with pytest.raises(errors.EnvironmentProblem, match="must be positive"):
-        runner.find(fake, timeout=0)
+    for bad in (0, -1.5, float("nan"), float("inf"), 1e308):
+        with pytest.raises(errors.UsageError, match="--timeout must be a number of seconds"):
+            runner.find(fake, timeout=bad)
+
+
+def test_exit_0_without_success_lines_is_a_failure(tmp_path) -> None:
+    silent = runner.find(_fake(tmp_path, "exit 0"))
+    with pytest.raises(errors.ToolFailed) as exc:
+        silent.check_rules("a.yaml")
+    assert exc.value.returncode == 0 and "printed no output" in exc.value.reason
+    result = silent.test_rules("t.yaml", check=False)
+    assert not result.ok and "did not confirm that it ran" in result.reason
+    liar = runner.find(_fake(tmp_path, 'echo "Unit Testing:  other.yaml"; echo "  SUCCESS"'))
+    assert "without a SUCCESS line for t.yaml" in liar.test_rules("t.yaml", check=False).reason
+
+
+def test_real_promtool_output_confirms_success(promtool, tmp_path) -> None:
+    rules = tmp_path / "r.yaml"
+    rules.write_text("groups:\n  - name: g\n    rules:\n      - record: x\n        expr: up\n")
+    test = tmp_path / "t.yaml"
+    test.write_text(yaml.safe_dump({"rule_files": [str(rules)], "tests": [{
+        "interval": "1m", "input_series": [{"series": "up", "values": "1x3"}],
+        "promql_expr_test": [{"expr": "x", "eval_time": "1m",
+                              "exp_samples": [{"labels": "x", "value": 1}]}]}]}))
+    tool = runner.find(promtool)
+    assert tool.check_rules(rules).ok
+    assert tool.test_rules(test).ok
+
+
+def test_huge_output_is_clipped_to_head_and_tail(tmp_path) -> None:
+    from sre_gen.runners import capture
+
+    noisy = runner.find(_fake(tmp_path, "echo FIRST; yes 0123456789 | head -c 30000000; "
+                                        "echo; echo LAST; exit 3"))
+    with pytest.raises(errors.ToolFailed) as exc:
+        noisy.check_rules("a.yaml")
+    text = str(exc.value)
+    assert len(text.encode()) < capture.HEAD_BYTES + capture.TAIL_BYTES + 1000
+    assert text.count("\nFIRST\n") == 1 and text.rstrip().endswith("LAST")
+    assert "bytes of output not shown" in text
+    # ToolFailed clips whatever it is given, too
+    assert len(errors.ToolFailed(["x"], 1, "y" * 10_000_000).output) < 40_000
 
 
 # ---- sre-gen test -------------------------------------------------------------------------------
@@ -193,3 +233,57 @@ def test_untested_alerts_are_listed_as_warnings(tmp_path: Path, promtool) -> Non
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "warning: untested alert: Hostile (add tests: to the spec)" in proc.stderr
     assert "1 alert(s) untested" in proc.stdout
+
+
+# ---- a broken promtool, huge output, bad --timeout (through the real CLI) ----------------------
+
+_CHECK_OK = ('case "$1" in --version) echo "promtool, version 2.42.0";; '
+             'check) shift 2; for f in "$@"; do echo "Checking $f"; '
+             'echo "  SUCCESS: 1 rules found"; echo; done;; '
+             'test) {test};; esac')
+
+
+def test_a_promtool_that_exits_0_silently_passes_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "generated"
+    _generate(SMALL, out)
+    n = len(list((out / "admin" / "prometheus" / "tests").glob("*.yaml")))
+    silent = _fake(tmp_path, "exit 0")
+    proc = _cli("test", str(SMALL), "--out", str(out), "--promtool", str(silent))
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "FAILED promtool check rules: exit 0" in proc.stderr
+    assert "printed no output: it did not confirm that it ran" in proc.stderr
+    assert f"command: {silent} check rules " in proc.stderr
+    (tmp_path / "t").mkdir()
+    no_tests = _fake(tmp_path / "t", _CHECK_OK.format(test="exit 0"))
+    proc = _cli("test", str(SMALL), "--out", str(out), "--promtool", str(no_tests))
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "rules ok: 2 file(s)" in proc.stdout
+    assert proc.stdout.count("\nFAILED ") == n and "\nok " not in proc.stdout
+    assert proc.stderr.count("    exit code: 0\n    failed: promtool exited 0 but printed no "
+                             "output") == n
+    assert f"    command: {no_tests} test rules {out}/admin/prometheus/tests/" in proc.stderr
+    assert f"{n} test file(s)" in proc.stdout and f"0 passed, {n} failed" in proc.stdout
+
+
+def test_30_mb_of_tool_output_is_clipped(tmp_path: Path) -> None:
+    out = tmp_path / "generated"
+    _generate(SMALL, out)
+    n = len(list((out / "admin" / "prometheus" / "tests").glob("*.yaml")))
+    noisy = _fake(tmp_path, _CHECK_OK.format(
+        test="echo FIRST; yes 'promtool says' | head -c 30000000; echo LAST; exit 1"))
+    proc = _cli("test", str(SMALL), "--out", str(out), "--promtool", str(noisy), "--jobs", "1")
+    assert proc.returncode == 1
+    assert proc.stderr.count("bytes of output not shown") == n
+    assert len(proc.stderr) < n * 100_000  # 2 x 16 KiB per file, plus indentation
+    assert proc.stderr.count("        FIRST\n") == n and proc.stderr.count("LAST\n") == n
+    assert "exit code: 1" in proc.stderr
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "-1", "0", "1e308"])
+def test_a_timeout_that_is_not_a_duration_is_a_usage_error(tmp_path: Path, value: str) -> None:
+    out = tmp_path / "generated"
+    proc = _cli("test", str(SMALL), "--out", str(out), f"--timeout={value}")
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr
+    assert "error: --timeout must be a number of seconds greater than 0 and at most 86400" \
+        in proc.stderr
