@@ -44,8 +44,9 @@ def max_reachable_burn_rate(error_budget: Decimal) -> Decimal:
 
 def detection_seconds(burn_rate: Decimal, error_budget: Decimal, error_ratio: Decimal,
                       long_window: int) -> Decimal:
-    """Time for a step to ``error_ratio`` to fire the tier: (1 - S) / e x W x b."""
-    return error_budget / error_ratio * Decimal(long_window) * burn_rate
+    """Time for a step to ``error_ratio`` to fire the tier: (1 - S) / e x W x b (one rounding:
+    the products are exact, so a whole number of seconds comes out whole)."""
+    return error_budget * Decimal(long_window) * burn_rate / error_ratio
 
 
 def budget_consumed_at_fire(burn_rate: Decimal, long_window: int, slo_window: int) -> Decimal:

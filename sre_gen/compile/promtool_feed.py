@@ -191,6 +191,12 @@ def show(value: Fraction | Decimal | int) -> str:
     return num(Decimal(value))
 
 
+def printed(value: Fraction) -> Fraction:
+    """The value ``show`` prints, exactly: what promtool reads. A model computing on fed values
+    uses these, so 12 significant digits in a file cannot differ from the model's input."""
+    return Fraction(Decimal(show(value)))
+
+
 def _finite_decimal(value: Fraction) -> Decimal | None:
     den = value.denominator
     twos = fives = 0

@@ -3,10 +3,12 @@
 Three feeds:
 - ``CounterFeed``: structured ratio and latency SLIs (metric + selector, histograms). Raw counters
   are fed, so the whole chain (base rates, raw and derived windows) is exercised. Counters start
-  at a large value (as real counters do), which keeps Prometheus' zero-point clamp out of rate()
-  so Prometheus 2 and 3 extrapolate alike.
+  at a small power of ten, twice the largest per-sample increment, which keeps Prometheus'
+  zero-point clamp out of rate() so Prometheus 2 and 3 extrapolate alike (``_counter_start``);
+  every value is a whole number below 2^53, exact in float64.
 - ``BaseFeed``: raw-PromQL SLIs and, in the burn-rate tests, gauge SLIs. The recorded base series
-  (``slo:sli_errors:rate5m`` / ``slo:sli_total:rate5m``) are fed in place of the rules' output:
+  (``slo:sli_errors:rate5m`` / ``slo:sli_total:rate5m``, as printed: at most 12 significant
+  digits, and the model reads the same numbers) are fed in place of the rules' output:
   the rules record nothing when their raw inputs are absent. Windows the rules compute from raw
   queries are fed too (request-weighted averages of the scenario).
 - ``GaugeFeed``: gauge SLIs given as ``metric`` or ``sum|avg|max|min(metric)``: the gauge is fed.
@@ -170,8 +172,8 @@ class BaseFeed(Feed):
                 if hi > lo:
                     bad += p.rate * p.ratio * (hi - lo)
                     good += p.rate * (hi - lo)
-            errors.append(bad / self.base)
-            total.append(good / self.base)
+            errors.append(feed.printed(bad / self.base))
+            total.append(feed.printed(good / self.base))
         return errors, total
 
     def window_values(self, phases, end, window: int) -> list[Fraction | None]:
@@ -185,7 +187,7 @@ class BaseFeed(Feed):
                 if hi > lo:
                     bad += p.rate * p.ratio * (hi - lo)
                     good += p.rate * (hi - lo)
-            out.append(bad / good if good else None)
+            out.append(feed.printed(bad / good) if good else None)
         return out
 
     def inputs(self, phases, end):
@@ -361,12 +363,21 @@ def counter_step(service: Service) -> int:
     return step
 
 
-def _counter_start(service: Service, slo: SLO, traffic: Fraction) -> int:
-    """A whole starting value above what the longest window adds at the tests' top traffic
-    (4x ``traffic``), so rate()'s zero-point clamp never applies (it would extrapolate the two
-    counters of a ratio differently, and Prometheus 2 and 3 differently)."""
-    need = traffic * 4 * max(slo_windows(slo, service.settings))
-    start = 1000
+def _counter_start(service: Service, traffic: Fraction) -> int:
+    """The counters' first value: the smallest power of ten (at least 10) that is at least twice
+    the largest per-sample increment of the tests (4x ``traffic`` per sample).
+
+    Prometheus' extrapolatedRate clamps the extrapolation towards the range start to the
+    counter's zero point, ``sampled interval x v0 / increase``, and extrapolates to the start
+    at all only when it is nearer than 1.1 average sample spacings (else by half a spacing).
+    With v0 >= 2 x the largest increment the zero point is at least 2 spacings away, so the
+    clamp never changes a result: Prometheus 2 (clamp, then threshold) and 3 (threshold, then
+    clamp) extrapolate alike, and ``promtool_sim.rate`` never takes its clamp branch. A start
+    above what the longest window adds is not needed, and it pushed counters past 2^53 (9e15),
+    where float64 integers are no longer exact. Every counter value is a whole number of
+    events (``SloTests._traffic``) below 2^53, so promtool's repeated additions are exact."""
+    need = 2 * 4 * traffic * counter_step(service)
+    start = 10
     while start < need:
         start *= 10
     return start
@@ -459,7 +470,7 @@ def choose_feed(service: Service, slo: SLO, traffic: Fraction) -> FeedChoice:
     counters = _counter_series(slo, st.base_window)
     if counters is not None:
         series, good = counters
-        start = _counter_start(service, slo, traffic)
+        start = _counter_start(service, traffic)
         f = CounterFeed(series, good, counter_step(service), start, st.base_window)
         raw = sli.events.query is not None or sli.total.query is not None \
             if isinstance(sli, RatioSLI) else False

@@ -155,25 +155,50 @@ def alerts_series_test(rule: Rule, expr_labels: dict[str, str], at: int, firing:
     return out
 
 
-ROUND = 10 ** 9  # recorded values are compared after rounding to 9 decimals
+DECIMALS = 9  # recorded values are compared after rounding to 9 decimals ...
+SIGNIFICANT = 10  # ... or to 10 significant digits from 10 on
+
+
+def decimals_for(value: Fraction) -> int:
+    """The decimals ``value`` is compared to: 9, fewer for values from 10 on, so that at most
+    10 significant digits are compared (``123.4567891``, ``3333333.333``). float64 carries
+    about 16: what a few floating-point operations can get wrong (a relative 1e-13, the
+    ``rounded`` margin) stays below the last compared digit whatever the magnitude, and the
+    rounded number (below 10^10 in units of the last digit) is an exact float64 integer."""
+    d = DECIMALS
+    while d > 0 and abs(value) * 10 ** d >= 10 ** SIGNIFICANT:
+        d -= 1
+    return d
 
 
 def rounded(value: Fraction) -> float | None:
-    """``round(x * 1e9) / 1e9`` as PromQL computes it, or None when x sits too close to a
-    rounding boundary to be sure (then the value is not asserted)."""
-    scaled = value * ROUND
+    """``value`` rounded to ``decimals_for(value)`` decimals as PromQL's ``round(x * 1eD) / 1eD``
+    computes it, or None when x sits too close to a rounding boundary to be sure (within a
+    thousandth of the last digit) or is too large to keep 10 significant digits (then the value
+    is not asserted)."""
+    d = decimals_for(value)
+    scaled = value * 10 ** d
+    if abs(scaled) >= 10 ** SIGNIFICANT:
+        return None
     frac = scaled - (scaled // 1)
     if abs(frac - Fraction(1, 2)) < Fraction(1, 1000):
         return None
-    return float(Fraction(int((scaled + Fraction(1, 2)) // 1), ROUND))
+    return float(Fraction(int((scaled + Fraction(1, 2)) // 1), 10 ** d))
+
+
+def rounding_expr(selector: str, value: Fraction) -> str:
+    """``round(<selector> * 1e9) / 1e9``, with the decimals ``decimals_for(value)``."""
+    d = decimals_for(value)
+    return f"round({selector} * 1e{d}) / 1e{d}" if d else f"round({selector})"
 
 
 def value_test(selector: str, labels: dict[str, str], at: int, value: Fraction) -> dict | None:
-    """promql_expr_test: the series rounded to 9 decimals equals ``value``."""
+    """promql_expr_test: the series rounded to 9 decimals (10 significant digits from 10 on)
+    equals ``value``."""
     shown = rounded(value)
     if shown is None:
         return None
-    return {"expr": f"round({selector} * 1e9) / 1e9", "eval_time": dur(at),
+    return {"expr": rounding_expr(selector, value), "eval_time": dur(at),
             "exp_samples": [{"labels": series_text("", sorted(labels.items())),
                              "value": shown}]}
 

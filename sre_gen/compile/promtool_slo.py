@@ -13,6 +13,20 @@ Files (relative to the service folder):
 Expected values come from an exact model of the rule semantics (``promtool_inputs.Model``) and
 are asserted only where Prometheus 2 (closed ranges) and 3 (left-open ranges) agree. Timing
 bounds come from the SRE workbook (``burnrate.detection_seconds``), never from the rules.
+
+Numbers, so that float64 cannot flip a result (promtool 2.42 compares samples exactly):
+- inputs are exact: counters count whole events, 10^k per sample where k is the decimals of the
+  scenarios' error ratios (tier test levels are rounded to 3 significant digits, ``_short``, to
+  keep k small), starting at a small power of ten that keeps rate()'s zero-point clamp out
+  (``promtool_inputs._counter_start``); every value stays far below 2^53, so promtool's
+  repeated additions are exact. Fed base series are decimals of at most 12 significant
+  digits, and the model computes on those printed values (``promtool_feed.printed``).
+- asserted values are bounded in precision, not in magnitude: each is compared after rounding
+  to 9 decimals, or to 10 significant digits from 10 on (``promtool_model.decimals_for``:
+  ``round(x * 1e3) / 1e3`` for 3333333.333). float64 holds about 16 digits, so the few
+  roundings of rate() and sum_over_time stay below the last compared digit at any magnitude
+  (a base rate of millions of events/s as well as a ratio of 1e-6); a value within a
+  thousandth of a rounding boundary is not asserted.
 """
 
 from __future__ import annotations
@@ -43,7 +57,27 @@ class Untestable(Exception):
 
 
 def _x(factor: Fraction) -> str:
-    return f"{show(factor)}x"
+    """A factor in prose, to 3 significant digits (test levels are rounded: 1.25x, 0.8x)."""
+    exact = Decimal(factor.numerator) / Decimal(factor.denominator)
+    return f"{num(Decimal(format(exact, '.3g')))}x"
+
+
+LEVEL_DIGITS = 3  # significant digits of a tier's test levels
+
+
+def _short(value: Fraction, up: bool) -> Fraction:
+    """``value`` (> 0) rounded to LEVEL_DIGITS significant digits, up or down. Test levels are
+    short decimals so that a whole number of events per sample (10^k, k = the decimals)
+    gives every level a whole number of errors with k small: counters stay far below 2^53."""
+    e = 0
+    while Fraction(10) ** e > value:
+        e -= 1
+    while Fraction(10) ** (e + 1) <= value:
+        e += 1
+    unit = Fraction(10) ** (e - LEVEL_DIGITS + 1)
+    n = value / unit
+    n = -(-n // 1) if up else n // 1
+    return n * unit
 
 
 def _d(seconds: int | Fraction) -> str:
@@ -93,8 +127,9 @@ class SloTests:
     def _traffic(self) -> Fraction:
         """Events/s of the scenarios. Counters are fed whole numbers of events per sample
         (10^k, so every error ratio of the tests gives a whole number of errors): promtool adds
-        a run's step repeatedly in float64, and only whole numbers add up exactly. A fraction
-        would drift above the next run's first value and read as a counter reset."""
+        a run's step repeatedly in float64, and only whole numbers (below 2^53) add up exactly.
+        A fraction would drift above the next run's first value and read as a counter reset.
+        k is the most decimals of a ratio: the budget's and the tiers' short test levels."""
         ratios = [self.budget / 4, min(2 * self.budget, Fraction(1))]
         for fire, below in self.levels.values():
             ratios += [fire, below]
@@ -227,7 +262,8 @@ class SloTests:
         f.comments = self._header(f"SLO {self.slo.name}") + [
             "This file: recorded series and budget alerts, evaluated every "
             f"{format_duration(self.interval)} like the rules. Values are compared after "
-            "rounding to 9 decimals (round(x * 1e9) / 1e9), so float noise cannot flip them.",
+            "rounding to 9 decimals (round(x * 1e9) / 1e9), or to 10 significant digits from 10 "
+            "on (round(x * 1e3) / 1e3 for 3333333.333), so float noise cannot flip them.",
             *self._feed_comment(feed),
         ]
         f.groups.append(self.recorded_group(feed))
@@ -562,7 +598,7 @@ class SloTests:
             f"({format_duration(neighbour)}) of data; evaluated every {format_duration(every)} "
             "to keep promtool fast (a derived window sums the base samples it holds, so the "
             "request weighting does not depend on the interval). Values are rounded to 9 "
-            "decimals.",
+            "decimals (10 significant digits from 10 on).",
             *self._feed_comment(feed),
         ]
         g = pm.Group(name=f"{self.slo.name}: window ladder up to the SLO window", interval=step)
@@ -594,10 +630,13 @@ class SloTests:
             rule = self.burn[tier.name]
             return self._value_text_stable(rule, self.expr_labels(tier), self.burn_value(e))
 
-        fires = [theta * f for f in FIRE_FACTORS] + [(theta + 1) / 2]
-        fire = next((e for e in fires if e < 1 and clear(e) and ok_text(e)), None)
-        below = next((theta * f for f in BELOW_FACTORS
-                      if clear(theta * f) and ok_text(theta * f)), None)
+        # nominal factors of the threshold, rounded away from it to short decimals
+        fires = [_short(theta * f, up=True) for f in FIRE_FACTORS] + \
+            [_short((theta + 1) / 2, up=False)]
+        fire = next((e for e in fires if theta * (1 + 2 * MARGIN) < e < 1 and clear(e) and
+                     ok_text(e)), None)
+        belows = [_short(theta * f, up=False) for f in BELOW_FACTORS]
+        below = next((e for e in belows if clear(e) and ok_text(e)), None)
         if fire is None or below is None:
             raise Untestable(f"no clear test levels around threshold {show(theta)}")
         return fire, below
