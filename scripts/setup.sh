@@ -16,9 +16,14 @@ if ! .venv/bin/python -c 'import sre_gen, pytest, hypothesis, kubernetes_validat
   touch .venv/.sre-gen-installed
 fi
 
+# promtool + the prometheus server, amtool + the alertmanager server
 missing=()
-command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
-command -v amtool >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
+if ! command -v promtool >/dev/null 2>&1 || ! command -v prometheus >/dev/null 2>&1; then
+  missing+=(prometheus)
+fi
+if ! command -v amtool >/dev/null 2>&1 || ! command -v prometheus-alertmanager >/dev/null 2>&1; then
+  missing+=(prometheus-alertmanager)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then SUDO=(); elif command -v sudo >/dev/null 2>&1; then SUDO=(sudo); else
     echo "error: ${missing[*]} not installed (they provide promtool/amtool) and no root/sudo to" \

@@ -80,37 +80,6 @@ CASE_TIMEOUT_S = 120  # one case (validate + generate); more is a failure class 
 # whose signature matches one of these is counted and printed but does not fail the test.
 # The integrator empties this list once i12-validate and i12-runs are merged.
 KNOWN_OPEN: list[tuple[str, str]] = [
-    # (regex over the failure signature, lane and issue 12 item). Reproducers: the i12-fuzz report.
-    # A number past what Decimal handles (tier `burnRate: 1.0e+308`, golden-signal `critical: 1e30`,
-    # capacity growth or minEventRate 1e300) or too small (`budgetPercent: 1.0e-07`).
-    (r"^(validate|generate): internal InvalidOperation in (burnrate\.tidy|durations\.num"
-     r"|service_alerts\.growth_factor)$", "i12-validate: absurd numbers (burnRate 1e308 ...)"),
-    (r"^generate: internal DivisionByZero in burnrate\.exhaustion_seconds$",
-     "i12-validate: absurd numbers (budgetPercent 1e-07)"),
-    # `errorBudgetPolicy.alerts.sliAbsent.for: 0m` (or 1h1h): DurationError escapes
-    (r"^(validate|generate): internal DurationError in durations\.parse_duration$",
-     "i12-validate: sliAbsent.for 1h1h"),
-    # an SLO `window: 6h` equal to a tier's long window (like `window: 1m` with `tiers: []`):
-    # TypeError in the promtool test generator
-    (r"^generate: internal TypeError in promtool_slo\.exhausted_group$",
-     "i12-validate: SLO window 1m TypeError in the test generator"),
-    # a selector regex Prometheus accepts (`notRegex: "{{/healthz"`) or refuses (`"\\"`) passes
-    # validate, then the promtool test generator's PromQL parser raises ValueError "illegal regex"
-    (r"^generate: internal ValueError in promql\.parse$",
-     "i12-validate: promql.py (regexes are not checked as RE2)"),
-    # a selector `regex: "[["` or `"5..\\"` passes validate; promtool: error parsing regexp
-    (r"^promtool rejects the rules: .*parse error: error parsing regexp: ",
-     "i12-validate: selector regexes are not checked as RE2"),
-    # a custom alert `expr: 7d` or `expr: ' '` (a duration, a string, a range vector, nothing)
-    (r"^promtool rejects the rules: .*could not parse expression: .*parse error: "
-     r"(unexpected |no expression found)", "i12-validate: alert expressions that are a string"),
-    # custom alert `summary: "{{ 1 }}x{{"`: promtool "unclosed action"
-    (r"^promtool rejects the rules: .*template: .*unclosed action$",
-     "i12-validate: custom alert text is a Go template"),
-    # an SLO `window: 999999999999w` (rule names `..._rate6999999999993d`) or an incident class
-    # `escalationTime: 999999999999w`: "duration out of range" in promtool / amtool
-    (r"^(promtool rejects the rules|amtool rejects the Alertmanager config): .*duration out of "
-     r"range", "i12-validate: absurd durations"),
 ]
 
 

@@ -391,3 +391,13 @@ def test_webhook_url_check_agrees_with_amtool(tmp_path: Path) -> None:
     ours = [url_error(u) is None for u in URLS]
     assert dict(zip(URLS, ours)) == dict(zip(URLS, accepted))
     assert not all(accepted) and any(accepted)
+
+
+def test_a_regex_sre_gen_cannot_parse_is_rejected_at_validate_not_at_generate():
+    """RE2 reads `{{` as literal braces, promql-parser (Rust regex) refuses them: found by the
+    fuzz test as an internal error in generate; now an error at the spec line."""
+    from sre_gen.spec.regex import re2_error
+
+    problem = re2_error("{{/healthz|/metrics")
+    assert problem is not None and "escape literal braces" in problem
+    assert re2_error(r"\{\{/healthz|/metrics") is None
