@@ -329,8 +329,14 @@ def test_regex_check_agrees_with_promtool(tmp_path: Path) -> None:
     rules = [f"  - record: r:x\n    expr: {json.dumps('up{a=~' + promql.quote(p) + '}')}\n"
              for p in REGEXES]
     accepted = _promtool_accepts(tmp_path, rules)
-    ours = [re2_error(p) is None for p in REGEXES]
-    assert dict(zip(REGEXES, ours)) == dict(zip(REGEXES, accepted))
+    verdicts = {p: re2_error(p) for p in REGEXES}
+    # what sre-gen's own PromQL parser (promql-parser, Rust's regex engine) cannot read is
+    # rejected although Prometheus accepts it (generate would otherwise fail): only such
+    # patterns may differ from promtool's verdict, and they say so
+    parser_only = {p for p, why in verdicts.items() if why and "sre-gen's PromQL parser" in why}
+    assert parser_only <= {p for p, ok in zip(REGEXES, accepted) if ok}
+    assert {p: why is None for p, why in verdicts.items() if p not in parser_only} == \
+        {p: ok for p, ok in zip(REGEXES, accepted) if p not in parser_only}
     assert not all(accepted) and any(accepted)
 
 
