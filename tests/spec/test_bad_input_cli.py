@@ -407,3 +407,16 @@ def test_a_regex_sre_gen_cannot_parse_is_rejected_at_validate_not_at_generate():
     problem = re2_error("{{/healthz|/metrics")
     assert problem is not None and "escape literal braces" in problem
     assert re2_error(r"\{\{/healthz|/metrics") is None
+
+
+def test_a_blank_alert_expression_is_refused_at_validate(tmp_path: Path) -> None:
+    """Found by the fuzz test's long mode: `expr: ' '` passed validate and promtool refused
+    the rules ("no expression found in input")."""
+    spec = tmp_path / "s.yaml"
+    spec.write_text("apiVersion: sre-gen/v1\nservice: {name: x}\nalerts:\n"
+                    "  - {alert: Blank, expr: ' ', severity: warning, summary: s}\n")
+    run = subprocess.run([sys.executable, "-m", "sre_gen", "validate", "s.yaml"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 3, run.stderr
+    assert "s.yaml:4:26: alerts[0].expr: is blank: write a PromQL expression" in run.stderr, \
+        run.stderr
