@@ -62,30 +62,34 @@ def parse(query: str):
         raise ValueError(str(exc)) from exc
 
 
+def vector_selectors(node):
+    """Every vector selector of a parsed expression, in order (those of matrix selectors too)."""
+    import promql_parser
+
+    if isinstance(node, promql_parser.MatrixSelector):
+        node = node.vector_selector
+    if isinstance(node, promql_parser.VectorSelector):
+        yield node
+        return
+    for attr in ("expr", "lhs", "rhs", "param"):
+        child = getattr(node, attr, None)
+        if child is not None and not isinstance(child, (str, int, float)):
+            yield from vector_selectors(child)
+    for arg in getattr(node, "args", None) or ():
+        yield from vector_selectors(arg)
+
+
 def metric_names(query: str) -> set[str]:
     """Every metric name a query selects (vector and matrix selectors, also ``{__name__="x"}``)."""
     import promql_parser
 
     names: set[str] = set()
-
-    def visit(node) -> None:
-        if isinstance(node, promql_parser.MatrixSelector):
-            node = node.vector_selector
-        if isinstance(node, promql_parser.VectorSelector):
-            if node.name:
-                names.add(node.name)
-            for m in node.matchers.matchers:
-                if m.name == "__name__" and m.op == promql_parser.MatchOp.Equal:
-                    names.add(m.value)
-            return
-        for attr in ("expr", "lhs", "rhs", "param"):
-            child = getattr(node, attr, None)
-            if child is not None and not isinstance(child, (str, int, float)):
-                visit(child)
-        for arg in getattr(node, "args", None) or ():
-            visit(arg)
-
-    visit(parse(query))
+    for node in vector_selectors(parse(query)):
+        if node.name:
+            names.add(node.name)
+        for m in node.matchers.matchers:
+            if m.name == "__name__" and m.op == promql_parser.MatchOp.Equal:
+                names.add(m.value)
     return names
 
 
@@ -118,27 +122,10 @@ def regex_matchers(expr) -> list[str]:
     import promql_parser as p
 
     found: list[str] = []
-
-    def visit(node) -> None:
-        if isinstance(node, p.MatrixSelector):
-            node = node.vector_selector
-        if isinstance(node, p.VectorSelector):
-            for m in node.matchers.matchers:
-                if m.op in (p.MatchOp.Re, p.MatchOp.NotRe):
-                    found.append(m.value)
-            for group in getattr(node.matchers, "or_matchers", None) or ():
-                for m in group:
-                    if m.op in (p.MatchOp.Re, p.MatchOp.NotRe):
-                        found.append(m.value)
-            return
-        for attr in ("expr", "lhs", "rhs", "param"):
-            child = getattr(node, attr, None)
-            if child is not None and not isinstance(child, (str, int, float)):
-                visit(child)
-        for arg in getattr(node, "args", None) or ():
-            visit(arg)
-
-    visit(expr)
+    for node in vector_selectors(expr):
+        groups = [node.matchers.matchers, *(getattr(node.matchers, "or_matchers", None) or ())]
+        for group in groups:
+            found.extend(m.value for m in group if m.op in (p.MatchOp.Re, p.MatchOp.NotRe))
     return found
 
 

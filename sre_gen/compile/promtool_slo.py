@@ -547,7 +547,9 @@ class SloTests:
         g = pm.Group(name=f"{self.slo.name}: error budget "
                           + ("exhausted" if spent else "not exhausted"), interval=feed.step)
         g.inputs = feed.inputs(phases, end)
-        period = model.ratio(self.slo.window, end, raw=self.raw(self.slo.window))
+        # fed_ok: with raw-PromQL SLIs an SLO window short enough to be raw is itself a fed
+        # series (its value is the scenario's ratio, which is what the alert reads)
+        period = model.ratio(self.slo.window, end, raw=self.raw(self.slo.window), fed_ok=True)
         remaining = 1 - period / self.budget
         g.comments = [f"Error ratio {show(ratio)} from the start: the budget remaining over the "
                       f"SLO window is {show(remaining)}, so {self.exhausted.alert} "

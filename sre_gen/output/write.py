@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,7 +71,7 @@ def stage_service(out_dir: Path, service: str, files: dict[str, bytes]) -> Path:
         tmp = Path(tempfile.mkdtemp(prefix=f".{service}.", suffix=_TMP_SUFFIX, dir=out_dir))
     except OSError as exc:
         raise EnvironmentProblem(f"cannot write to {out_dir}: {exc.strerror}") from None
-    try:
+    with _discarded_on_failure(tmp, target):
         order = sorted(files, key=lambda rel: rel != OWNERSHIP_MANIFEST)
         for rel in order:
             path = tmp / rel
@@ -86,23 +87,22 @@ def stage_service(out_dir: Path, service: str, files: dict[str, bytes]) -> Path:
                     shutil.copy2(path, dest)
         for path in [tmp, *tmp.rglob("*")]:
             os.chmod(path, 0o755 if path.is_dir() else 0o644)
-    except OSError as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise EnvironmentProblem(f"cannot write {target}: {exc}") from None
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return tmp
 
 
 def swap_in(tmp: Path, target: Path) -> None:
     """Replace ``target`` by the staged folder ``tmp`` (two renames; the old folder is kept as
     ``.<service>.old`` between them, which ``recover`` puts back if the process dies there)."""
-    try:
+    with _discarded_on_failure(tmp, target):
         _swap(tmp, target)
-    except EnvironmentProblem:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+
+
+@contextmanager
+def _discarded_on_failure(tmp: Path, target: Path):
+    """Remove the staged folder ``tmp`` if the block fails; an OSError becomes an environment
+    problem naming ``target``."""
+    try:
+        yield
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         raise EnvironmentProblem(f"cannot write {target}: {exc}") from None

@@ -35,6 +35,22 @@ def re2_error(pattern: str) -> str | None:
     for rule, message in _GO_ONLY:
         if rule.search(pattern):
             return message
+    return _parser_error(pattern)
+
+
+def _parser_error(pattern: str) -> str | None:
+    """sre-gen reads its own generated PromQL with promql-parser, whose regex engine (Rust's)
+    refuses a few patterns RE2 accepts, e.g. a literal ``{`` that is not a repetition. Such a
+    pattern is rejected here, at the spec line, rather than failing generate."""
+    import promql_parser
+
+    from sre_gen import promql
+
+    try:
+        promql_parser.parse(f"x{{l=~{promql.quote(pattern)}}}")
+    except Exception:  # noqa: BLE001 - any refusal means sre-gen cannot process it
+        return ("valid in Prometheus, but sre-gen's PromQL parser (Rust's regex engine) cannot "
+                "read it: escape literal braces and other special characters (\\{, \\})")
     return None
 
 

@@ -93,7 +93,10 @@ class _Checker:
     def query(self, path: tuple, query: object, window: int | None = None) -> None:
         """Check a PromQL string parses (after the window placeholder is filled in), returns an
         instant vector (sre-gen records or compares it), and that its regexes are RE2."""
-        if not isinstance(query, str) or not query.strip():
+        if not isinstance(query, str):
+            return
+        if not query.strip():  # found by the fuzz test: promtool says "no expression found"
+            self.add(path, "is blank: write a PromQL expression")
             return
         if window:
             misplaced = promql.misplaced_window_placeholder(query)

@@ -424,3 +424,25 @@ def test_counter_starts_keep_the_zero_point_clamp_out(tmp_path: Path, monkeypatc
             service, _ = accepted_service(case, folder)
             promtool_tests.build(service, Context())
     assert seen
+
+
+def test_slo_window_equal_to_a_raw_tier_window_with_raw_good_total_queries(tmp_path):
+    """Found by the fuzz test: an SLO window short enough to be computed from the raw queries
+    (6h, here also the tier's long window) of a raw-PromQL good/total SLI made the test
+    generator divide None (exit 123). Its tests now generate and pass in the real promtool."""
+    import subprocess
+    import sys
+
+    spec = tmp_path / "s.yaml"
+    spec.write_text(
+        "apiVersion: sre-gen/v1\nservice: {name: x}\n"
+        "errorBudgetPolicy: {tiers: [{name: slow, burnRate: 2, longWindow: 6h, "
+        "severity: warning}]}\n"
+        "slos: [{name: jobs, objective: 99.9, window: 6h, sli: {ratio: {good: {query: "
+        "'sum(rate(g[{{window}}]))'}, total: {query: 'sum(rate(t[{{window}}]))'}}}}]\n")
+    exe = [sys.executable, "-m", "sre_gen"]
+    for args in (["generate", "s.yaml", "--out", "out"], ["test", "s.yaml", "--out", "out"]):
+        run = subprocess.run(exe + args, cwd=tmp_path, capture_output=True, text=True,
+                             timeout=600)
+        assert run.returncode == 0, run.stdout + run.stderr
+    assert "0 failed" in run.stdout, run.stdout
