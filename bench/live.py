@@ -13,14 +13,17 @@ Alertmanager on 127.0.0.1, scraping a synthetic exporter (see bench/livestack.py
    records each notification (routes, grouping, timings and inhibitions unchanged).
 2. Healthy traffic for ``--healthy`` seconds (checked after a 20 s warm-up): no alert fires but
    the tickets that say an SLI is unknown (the spec's 200ms and 300s thresholds are no default
-   bucket bound; issue 11 item 3), and those do; pending alerts are only listed (a fresh
+   bucket bound; issue 11 item 3), and those are raised (pending, or firing once their 10m
+   `for` is over: --healthy 660); pending alerts are only listed (a fresh
    series' rate over 5m reads low for 5 minutes, which the alerts' `for` absorbs); every
    recorded series has a sample (item 7); every query of every generated dashboard panel returns
    data (run as Grafana would: instant, or a range query over the panel's time range),
-   ALERTS-only panels excepted (checked during the burst); no page is sent.
+   ALERTS-only panels excepted (checked during the burst) and those of the unknown SLOs (an
+   unknown SLI records nothing: listed); no page is sent.
 3. A 5xx burst (20% of requests) for ``--burst`` seconds: the burn-rate tiers that the burn-rate
-   math predicts for that history (``livestack.expected_burn_tiers``: both windows above
-   factor x budget) must fire, no other; the alert panels of the burning SLO and the service's
+   math predicts for that history (``livestack.burning_conditions``: both windows above
+   factor x budget) have their recorded condition at 1, and of each SLO's the fastest fires, no
+   other (the slower ones are silent around a faster tier's burn: one incident, one page); the alert panels of the burning SLO and the service's
    alert tables have data; the fastest firing tier pages (its severity's incident class routes to
    a PagerDuty receiver) and every page is sent once.
 4. ``--recovery N``: healthy again for N seconds; no burn tier of an SLO whose incident already
@@ -51,7 +54,8 @@ def failures(report: livestack.LiveReport) -> list[str]:
         out.append("healthy: alerts firing: " + "; ".join(
             f"{a['alertname']} ({a.get('severity')}, {a.get('slo') or a.get('resource') or ''}"
             f"{'/' + a['tier'] if 'tier' in a else ''})" for a in firing))
-    missing_unknown = report.unknown_alerts - {a["alertname"] for a in report.healthy_alerts}
+    missing_unknown = report.unknown_alerts - {
+        a["alertname"] for a in report.healthy_alerts + report.healthy_pending}
     if missing_unknown:
         out.append(f"healthy: SLIs with no matching bucket ({sorted(report.unknown_slos)}) "
                    f"raise no SLIUnknown alert: {sorted(missing_unknown)} missing")
@@ -62,6 +66,9 @@ def failures(report: livestack.LiveReport) -> list[str]:
             f"{q.dashboard} / {q.panel} / {q.ref}" for q in report.empty_queries))
     if report.healthy_pages:
         out.append("healthy: pages sent: " + ", ".join(livestack.page_alerts(report.healthy_pages)))
+    if not report.condition_tiers <= report.recorded_conditions:
+        out.append(f"burst: tiers whose condition should hold but reads 0 or nothing: "
+                   f"{sorted(report.condition_tiers - report.recorded_conditions)}")
     if report.firing_tiers != report.expected_tiers:
         out.append(f"burst: burn tiers firing {sorted(report.firing_tiers)}, expected "
                    f"{sorted(report.expected_tiers)}")
@@ -107,7 +114,11 @@ def main() -> int:
           f"their `for` has not run out): " + (", ".join(sorted(
               a["alertname"] for a in report.healthy_pending)) or "none"))
     print(f"- recorded series without data while healthy: {len(report.empty_records)}")
-    print(f"- burn tiers expected: {sorted(report.expected_tiers)}; firing: "
+    print(f"- dashboard queries of unknown SLOs without data (by design): "
+          f"{len(report.unknown_queries)}")
+    print(f"- burn tiers whose condition holds: {sorted(report.condition_tiers)}; recorded "
+          f"conditions at 1: {sorted(report.recorded_conditions)}")
+    print(f"- burn tiers expected to fire (the fastest per SLO): {sorted(report.expected_tiers)}; firing: "
           f"{sorted(report.firing_tiers)}")
     print(f"- pages during the burst: {livestack.page_alerts(report.pages)}")
     if args.recovery:

@@ -62,6 +62,7 @@ DEFAULT_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2
 LATENCY_CDF = (0.05, 0.15, 0.35, 0.6, 0.75, 0.85, 0.97, 0.997, 0.999, 0.9995, 0.9999, 1.0, 1.0,
                1.0)
 JOB = "autogen-review-bot"
+SLO_BURN_CONDITION = "slo:burn_condition:bool"  # conventions.SLO_BURN_CONDITION
 NS = "autogen-review-bot"
 GIB = 1024 ** 3
 
@@ -477,7 +478,8 @@ def time_from_seconds(value: str) -> int:
     return _seconds(value)
 
 
-def expected_burn_tiers(service: Any, error_shares: list[tuple[float, float]]) -> set[tuple[str, str]]:
+def burning_conditions(service: Any,
+                       error_shares: list[tuple[float, float]]) -> set[tuple[str, str]]:
     """(SLO, tier) pairs whose long and short windows both burn above the tier's factor, for the
     SLOs the HTTP 5xx share feeds (ratio SLIs over ``http_requests_total`` with a ``code``
     matcher), given the history ``error_shares`` = [(seconds, 5xx share), ...] oldest first at a
@@ -510,6 +512,18 @@ def expected_burn_tiers(service: Any, error_shares: list[tuple[float, float]]) -
     return out
 
 
+def expected_burn_tiers(service: Any, conditions: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Of the tiers whose condition holds, those that fire: per SLO the fastest; a slower tier
+    stays silent while a faster tier's condition held within its short window (one incident,
+    one page: slo_rules.tier_suppression)."""
+    out = set()
+    for slo in service.slos:
+        holding = [t for t in slo.tiers if (slo.name, t.name) in conditions]
+        if holding:
+            out.add((slo.name, max(holding, key=lambda t: t.burn_rate).name))
+    return out
+
+
 # ---- the live check -----------------------------------------------------------------------------
 HEALTHY_ERROR_SHARE = 0.0001
 BURST_ERROR_SHARE = 0.2
@@ -525,13 +539,16 @@ class LiveReport:
     healthy_alerts: list[dict] = field(default_factory=list)  # firing after warm-up
     healthy_pending: list[dict] = field(default_factory=list)  # pending (a `for` not yet over)
     empty_queries: list[PanelQuery] = field(default_factory=list)
+    unknown_queries: list[PanelQuery] = field(default_factory=list)  # of unknown SLOs: no data
     empty_records: list[str] = field(default_factory=list)  # recorded series without a sample
     unknown_slos: set[str] = field(default_factory=set)  # latency threshold not a bucket bound
     unknown_alerts: set[str] = field(default_factory=set)  # their SLIUnknown alert names
     alert_only_queries: list[PanelQuery] = field(default_factory=list)
     empty_alert_queries: list[PanelQuery] = field(default_factory=list)  # still empty in burst
     healthy_pages: list[Notification] = field(default_factory=list)
-    expected_tiers: set[tuple[str, str]] = field(default_factory=set)
+    condition_tiers: set[tuple[str, str]] = field(default_factory=set)  # condition holds (math)
+    recorded_conditions: set[tuple[str, str]] = field(default_factory=set)  # burn_condition == 1
+    expected_tiers: set[tuple[str, str]] = field(default_factory=set)  # fire (the fastest per SLO)
     firing_tiers: set[tuple[str, str]] = field(default_factory=set)
     burst_alerts: list[dict] = field(default_factory=list)
     pages: list[Notification] = field(default_factory=list)
@@ -573,6 +590,8 @@ def _dashboard_range(generated: Path, name: str) -> int:
 
 
 def check_dashboards(stack: Stack, report: LiveReport) -> None:
+    """Every panel query returns data; those of an unknown SLO (its panels are titled
+    ``<slo>: ...``) are listed apart: an unknown SLI records nothing, by design."""
     now = time.time()
     ranges: dict[str, int] = {}
     for q in dashboard_queries(stack.generated):
@@ -585,7 +604,9 @@ def check_dashboards(stack: Stack, report: LiveReport) -> None:
             report.alert_only_queries.append(q)
             continue
         if not _run_panel_query(stack, q, span, now):
-            report.empty_queries.append(q)
+            slo = q.panel.split(": ", 1)[0]
+            (report.unknown_queries if slo in report.unknown_slos else
+             report.empty_queries).append(q)
 
 
 def _pages(stack: Stack, receivers: set[str], since: float, until: float) -> list[Notification]:
@@ -620,10 +641,10 @@ def live_check(*, healthy: float = 75, burst: float = 90, recovery: float = 0,
                                        healthy_end, evaluation_interval):
                 seen.setdefault(alert_key(r["metric"]), r["metric"])
             into.extend(seen.values())
-        check_dashboards(stack, report)
         report.unknown_slos = unknown_slos(service)
         report.unknown_alerts = {slo_alert_unknown(service.settings.alert_prefix, name)
                                  for name in report.unknown_slos}
+        check_dashboards(stack, report)
         report.empty_records = empty_records(stack, report.unknown_slos)
         report.healthy_pages = _pages(stack, report.pager_receivers, 0, healthy_end)
         log(f"healthy: {len(report.healthy_alerts)} alerts firing, "
@@ -636,8 +657,12 @@ def live_check(*, healthy: float = 75, burst: float = 90, recovery: float = 0,
         time.sleep(burst)
         burst_end = time.time()
         report.burst_seconds = burst_end - burst_start
-        report.expected_tiers = expected_burn_tiers(service, [
+        report.condition_tiers = burning_conditions(service, [
             (burst_start - up, HEALTHY_ERROR_SHARE), (burst_end - burst_start, BURST_ERROR_SHARE)])
+        report.expected_tiers = expected_burn_tiers(service, report.condition_tiers)
+        report.recorded_conditions = {
+            (r["metric"]["slo"], r["metric"]["tier"])
+            for r in stack.query(f"{SLO_BURN_CONDITION} == 1")}
         prefix = service.settings.alert_prefix
         report.expected_pages = expected_pages(service, report.expected_tiers,
                                                report.pager_receivers)
@@ -707,11 +732,9 @@ def unknown_slos(service: Any) -> set[str]:
 
 
 def slo_alert_unknown(prefix: str, slo: str) -> str:
-    """conventions.slo_alert_unknown (issue 11 item 3's decision) or its documented name."""
     from sre_gen import conventions
 
-    named = getattr(conventions, "slo_alert_unknown", None)
-    return named(prefix, slo) if named else f"{prefix}{conventions.pascal(slo)}SLIUnknown"
+    return conventions.slo_alert_unknown(prefix, slo)
 
 
 def empty_records(stack: Stack, unknown: set[str]) -> list[str]:
@@ -792,4 +815,4 @@ class BackfilledPrometheus(PromClient):
 
 
 __all__ = ["LiveReport", "live_check", "BackfilledPrometheus", "PromClient", "Exporter", "Stack", "WebhookReceiver", "dashboard_queries",
-           "expected_burn_tiers", "start", "substitute"]
+           "burning_conditions", "expected_burn_tiers", "start", "substitute"]

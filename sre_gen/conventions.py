@@ -49,6 +49,8 @@ SLO_TIME_WINDOW = "slo:time_window:seconds"
 SLO_CURRENT_BURN_RATE = "slo:current_burn_rate:ratio"
 SLO_PERIOD_BURN_RATE = "slo:period_burn_rate:ratio"
 SLO_BUDGET_REMAINING = "slo:period_error_budget_remaining:ratio"
+# 1 while a burn tier's two-window condition (and its event-rate guard) holds, else 0; label tier
+SLO_BURN_CONDITION = "slo:burn_condition:bool"
 
 
 def sli_errors(base_window: int) -> str:

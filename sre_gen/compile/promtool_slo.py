@@ -226,8 +226,8 @@ class SloTests:
     def suppressed(self, model, tier: BurnTier, t: int) -> bool | None:
         """Whether a faster tier's condition held within the tier's short window plus one rule
         evaluation before t (True), certainly not (False), or too close to call (None). The
-        subquery reads the recorded series at every rule evaluation step; what it sees near the
-        range start also depends on the lookback, so evaluations there only count as unknown."""
+        range reads the faster tier's recorded condition, one sample per rule evaluation; a
+        sample at the range start counts only as unknown (Prometheus 2 keeps it, 3 drops it)."""
         span = tier.short_window + self.interval
         every = model.every
         unknown = False
@@ -354,8 +354,12 @@ class SloTests:
         sli = self.slo.sli
         raw = [w for w in self.windows if self.raw(w)]
         at = pm.ceil_to(max(self.base, 300) + 5 * E, E)
-        samples = at // 60 + 1
+        # with the inputs present and numbers, the SLI is neither absent nor unknown
+        quiet = [r for r in (self.absent, self.unknown) if r is not None]
+        late = pm.ceil_to(max([at] + [r.for_seconds + 2 * E for r in quiet]), max(E, 60))
+        samples = late // 60 + 1
         g = pm.Group(name=f"{self.slo.name}: the SLI queries read their inputs", interval=60)
+        g.alert_tests = [pm.alert_test(r.alert, late, []) for r in quiet]
         sel = pm.series_text
         if isinstance(sli, GaugeSLI):
             inputs = pm.wiring_inputs([sli.query], 60, samples)
@@ -363,7 +367,8 @@ class SloTests:
                 return None
             g.inputs = inputs
             g.comments = ["Every selector of the gauge query gets a series (counters grow by "
-                          "1/s, gauges hold 1): the base rules record one sample each."]
+                          "1/s, gauges hold 1): the base rules record one sample each"
+                          + self._quiet_text(quiet, late)]
             for name in (cv.sli_errors(self.base), cv.sli_total(self.base)):
                 g.expr_tests.append({"expr": f"count({sel(name, self.ids)})",
                                      "eval_time": pm.dur(at),
@@ -399,7 +404,7 @@ class SloTests:
             g.comments = [
                 f"Every selector of the SLI queries gets a counter: the "
                 f"{'good' if good else 'bad'} events' at 1/s, the total's at 2/s. Each base rule "
-                "and raw window then records an error ratio of 0.5."]
+                "and raw window then records an error ratio of 0.5" + self._quiet_text(quiet, late)]
             for selector, labels, value in recorded:
                 test = pm.value_test(selector, labels, at, value)
                 if test:
@@ -407,11 +412,19 @@ class SloTests:
         else:  # the queries combine series in ways only their author knows: presence only
             g.comments = ["Every selector of the SLI queries gets a counter (1/s for the "
                           f"{'good' if good else 'bad'} events' selectors, 2/s for the total's): "
-                          "each base rule and raw window records one sample."]
+                          "each base rule and raw window records one sample"
+                          + self._quiet_text(quiet, late)]
             for selector, _labels, _value in recorded:
                 g.expr_tests.append({"expr": f"count({selector})", "eval_time": pm.dur(at),
                                      "exp_samples": [{"labels": "{}", "value": 1}]})
         return g
+
+    @staticmethod
+    def _quiet_text(quiet: list[Rule], late: int) -> str:
+        if not quiet:
+            return "."
+        return (f"; at t={format_duration(late)}, past their `for`, "
+                f"{' and '.join(r.alert for r in quiet)} stay silent.")
 
     def _phases_two_traffic(self, unit: int, gap: int, lead: int,
                             feed: Feed) -> tuple[list[Phase], dict]:
@@ -881,8 +894,9 @@ class SloTests:
         high = _dyadic(2 * self.guard * step, up=True) / step
         quiet = pm.ceil_to(W * Fraction(3, 5), every)
         end = quiet + pm.ceil_to(W * Fraction(3, 5) + self.base, every)
+        fire = self.levels[tier.name][0]  # above this tier's threshold, below faster tiers'
         phases = [Phase(0, quiet, Fraction(0), Fraction(0)),
-                  Phase(quiet, end + every, high, Fraction(1))]
+                  Phase(quiet, end + every, high, fire)]
         model = feed.model(phases, end, every)
         hold = pm.ceil_to(tier.for_seconds, every)
 
@@ -918,21 +932,26 @@ class SloTests:
         g = pm.Group(name=f"{self.slo.name} {tier.name}: the low-traffic guard averages over "
                           f"{format_duration(W)}", interval=step)
         g.inputs = feed.inputs(phases, end)
-        text = (f"No traffic until t={format_duration(quiet)}, then every event fails at "
-                f"{self._rate(high)} (the guard: {show(self.guard)} events/s).")
+        text = (f"No traffic until t={format_duration(quiet)}, then {self._rate(high)} (twice "
+                f"the guard: {show(self.guard)} events/s) at error ratio {show(fire)}, above "
+                f"this tier's threshold and below any faster tier's.")
         if silent_at is not None:
             g.expr_tests.append(pm.alerts_series_test(rule, labels, silent_at, False,
                                                       select=(cv.LABEL_TIER,)))
+            if self._raw_state(model, tier, silent_at) is False:
+                g.expr_tests.append(self.condition_test(tier, silent_at, False))
             text += (f" At t={format_duration(silent_at)} the {format_duration(W)} average is "
                      f"still below the guard (the {format_duration(shorter)} one is above): "
                      "silent.")
         if fire_at is not None and self.suppressed(model, tier, fire_at) is not False:
-            fire_at = None  # every event fails: a faster tier fires, this one stays silent
+            fire_at = None  # a faster tier's condition held: this one stays silent
         if silent_at is None and fire_at is None:
             return None
         if fire_at is not None:
             g.expr_tests.append(pm.alerts_series_test(rule, labels, fire_at, True,
                                                       select=(cv.LABEL_TIER,)))
+            if self._raw_state(model, tier, fire_at) is True:
+                g.expr_tests.append(self.condition_test(tier, fire_at, True))
             text += (f" At t={format_duration(fire_at)} it is above (the "
                      f"{format_duration(longer)} one is not): firing.")
         g.comments = [text]
@@ -1010,7 +1029,25 @@ class SloTests:
                  "at one of these two checks.")
         g.comments.append(text)
         g.expr_tests.append(pm.alerts_series_test(rule, labels, cleared, False, select=sel))
+        model = feed.model(phases, end, every)
+        checks = [x for x in (absorbed, fired, t1 + mid, cleared) if x > t0]
+        conditions = [(x, state) for x in dict.fromkeys(checks)
+                      if (state := self._raw_state(model, tier, x)) is not None]
+        if conditions:
+            g.comments.append(
+                f"The tier's recorded condition ({cv.SLO_BURN_CONDITION}, which slower tiers "
+                "read to stay silent around this tier's burn) is 1 exactly while the condition "
+                "holds: " + ", ".join(f"{int(state)} at t={format_duration(x)}"
+                                      for x, state in conditions) + ".")
+        for x, state in conditions:
+            g.expr_tests.append(self.condition_test(tier, x, state))
         return g
+
+    def condition_test(self, tier: BurnTier, at: int, holds: bool) -> dict:
+        """The tier's recorded condition (slo_rules: slo:burn_condition:bool) at ``at``."""
+        labels = {**self.ids, cv.LABEL_TIER: tier.name}
+        return pm.exact_test(pm.series_text(cv.SLO_BURN_CONDITION, sorted(labels.items())),
+                             cv.SLO_BURN_CONDITION, labels, at, 1 if holds else 0)
 
     def after_faster_group(self, tier: BurnTier, faster: BurnTier, feed: Feed,
                            every: int) -> pm.Group | None:

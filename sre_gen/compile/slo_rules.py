@@ -81,13 +81,13 @@ def source_total(sli: RatioSLI | LatencySLI, window: int) -> str:
     return _good_and_total(sli, window)[1] if _counts_good(sli) else _events(sli.total, window)
 
 
-def raw_total(sli: RatioSLI | LatencySLI, window: int) -> str:
-    """All events per second, recorded only while the SLI can be evaluated (see raw_errors), so
-    a long window never counts an unknown stretch as good."""
-    if _counts_good(sli):
-        good, total = _good_and_total(sli, window)
-        return f"{total} and on () {good}"
-    return _events(sli.total, window)
+def base_total(sli: RatioSLI | LatencySLI, window: int, errors: str) -> str:
+    """All events per second at the base window, recorded only while the SLI can be evaluated:
+    while the bad-events series ``errors`` (recorded just before, in the same group) has a
+    sample, so a long window never counts an unknown stretch as good (see raw_errors). A raw
+    window's ratio needs no such guard: its numerator is already absent then."""
+    total = source_total(sli, window)
+    return f"{total} and on () {errors}" if _counts_good(sli) else total
 
 
 def gauge_bad(sli: GaugeSLI) -> str:
@@ -101,14 +101,34 @@ def gauge_total(sli: GaugeSLI) -> str:
     return f"count(({q}) == ({q})) > bool 0"
 
 
+def source_presence(sli: SLI, window: int) -> str:
+    """PromQL with a sample while the SLI's source series exist (their total, for an SLI that
+    counts good events; a gauge: any sample, NaN included), whether or not they can be
+    evaluated."""
+    if isinstance(sli, GaugeSLI):
+        return f"count({sli.query})"
+    if isinstance(sli, LatencySLI):
+        return f"group({promql.selector(sli.histogram, '_count')})"
+    if sli.total.selector is not None:
+        return f"group({promql.selector(sli.total.selector)})"
+    return f"group({_events(sli.total, window)})"
+
+
 def unknown_condition(sli: SLI, window: int) -> str | None:
     """PromQL with a sample while the SLI's inputs exist but cannot be evaluated, or None when
-    that cannot happen (errors/total: an absent errors counter means no error yet)."""
+    that cannot happen (errors/total: an absent errors counter means no error yet). Series given
+    as selectors are checked for presence as they are (no range: the total has samples, the good
+    series, e.g. the bucket at the threshold, has none); PromQL queries over ``window``."""
     if isinstance(sli, GaugeSLI):
-        return f"count({sli.query}) unless on () count(({sli.query}) == ({sli.query}))"
-    if _counts_good(sli):
-        good, total = _good_and_total(sli, window)
-        return f"{total} unless on () {good}"
+        return f"{source_presence(sli, window)} unless on () count(({sli.query}) == ({sli.query}))"
+    if isinstance(sli, LatencySLI):
+        return f"{source_presence(sli, window)} unless on () group({_bucket(sli)})"
+    if sli.events_are_good:
+        if sli.events.selector is not None:
+            good = f"group({promql.selector(sli.events.selector)})"
+        else:
+            good = f"group({_events(sli.events, window)})"
+        return f"{source_presence(sli, window)} unless on () {good}"
     return None
 
 
@@ -141,19 +161,24 @@ def recording_group(service: Service, slo: SLO) -> Group:
     else:
         rules.append(Rule(record=errors_name, expr=raw_errors(slo.sli, base), labels=ids,
                           slo=slo.name))
-        rules.append(Rule(record=total_name, expr=raw_total(slo.sli, base), labels=ids,
+        rules.append(Rule(record=total_name,
+                          expr=base_total(slo.sli, base, f"{errors_name}{ident}"), labels=ids,
                           slo=slo.name))
     for window in slo_windows(slo, st):
         w = format_duration(window)
         if window == base and not isinstance(slo.sli, GaugeSLI):
             expr = f"{errors_name}{ident}\n/\n{total_name}{ident}"
         elif is_raw(window, slo, st):
-            expr = f"{raw_errors(slo.sli, window)}\n/\n{raw_total(slo.sli, window)}"
+            expr = f"{raw_errors(slo.sli, window)}\n/\n{source_total(slo.sli, window)}"
         else:
             expr = (f"sum_over_time({errors_name}{ident}[{w}])\n/\n"
                     f"sum_over_time({total_name}{ident}[{w}])")
         rules.append(Rule(record=cv.sli_error_ratio(window), expr=expr, labels=ids,
                           slo=slo.name))
+    for tier in slo.tiers:  # read by the slower tiers' suppression (tier_suppression)
+        rules.append(Rule(record=cv.SLO_BURN_CONDITION,
+                          expr=_tier_condition(service, slo, tier, as_bool=True),
+                          labels=ids + ((cv.LABEL_TIER, tier.name),), slo=slo.name))
     budget = num(slo.error_budget)
     rules += [
         Rule(record=cv.SLO_OBJECTIVE, expr=f"vector({num(slo.objective_ratio)})", labels=ids,
@@ -206,8 +231,9 @@ def alerting_group(service: Service, slo: SLO) -> Group | None:
     if policy.absent_enabled:
         name = cv.slo_alert_absent(prefix, slo.name)
         expr = f"absent({cv.sli_total(base)}{ident})"
-        if unknown is not None:  # an unknown SLI records nothing too: SLIUnknown says why
-            expr += f"\nunless on ()\n  ({unknown})"
+        if unknown is not None:  # an unknown SLI records nothing too, but its source series
+            # exist: SLIUnknown says why
+            expr += f"\nunless on ()\n  {source_presence(slo.sli, base)}"
         rules.append(Rule(
             alert=name, expr=expr, for_seconds=policy.absent_for, kind="slo-absent",
             labels=alert_labels(service, policy.absent_severity, ((cv.LABEL_SLO, slo.name),),
@@ -253,7 +279,7 @@ def _tier_condition(service: Service, slo: SLO, tier, as_bool: bool = False) -> 
     if as_bool:
         parts = [f"({long_} > bool {rate})", f"({short} > bool {rate})"] + (
             [f"({guard})"] if guard else [])
-        return f"\n  * {on}\n  ".join(parts)
+        return f"\n* {on}\n".join(parts)
     expr = f"(\n  {long_} > {rate}\nand\n  {short} > {rate}\n)"
     if guard:
         expr += f"\nand {on}\n  {guard}"
@@ -268,23 +294,26 @@ def tier_suppression(service: Service, slo: SLO, tier) -> str:
     slower tier whose short window still holds the burn would page again minutes after the
     incident ended. So a tier is silent while any tier with a higher burn rate had its
     condition true within this tier's short window plus one evaluation (the longest a burn that
-    stopped keeps the short window above the threshold; max_over_time of the faster condition
-    as 0/1 over a subquery). A slow burn that never trips a faster tier fires exactly as before.
+    stopped keeps the short window above the threshold: max_over_time of the faster tier's
+    recorded condition, ``slo:burn_condition:bool``, written once in the recording group and
+    read here). A slow burn that never trips a faster tier fires exactly as before.
 
     Alternatives: ``keep_firing_for`` on the faster tier (vmalert 1.79 rejects it); ``unless``
     on the faster tier's ``ALERTS`` series (vmalert writes and reads it through remote storage,
     late or not at all, and it ends with the alert); one alert per severity combining its tiers
     (the workbook, Sloth: loses the per-tier labels and still re-pages across severities). The
-    cost: one subquery of (short window / evaluation interval) steps per faster tier.
+    cost: one recorded 0/1 series per tier, and a range of (short window / evaluation interval)
+    samples of it per faster tier (a subquery re-evaluating the condition would cost as many
+    evaluations of the condition).
     """
-    E = service.settings.evaluation_interval
-    span = format_duration(tier.short_window + E)
+    span = format_duration(tier.short_window + service.settings.evaluation_interval)
     out = ""
     for faster in sorted((t for t in slo.tiers if t.burn_rate > tier.burn_rate),
                          key=lambda t: (-t.burn_rate, t.name)):
-        out += (f"\nunless on ({cv.LABEL_SERVICE}, {cv.LABEL_SLO})\n  max_over_time((\n  "
-                f"{_tier_condition(service, slo, faster, as_bool=True)}\n  )[{span}:"
-                f"{format_duration(E)}]) == 1")
+        sel = promql.matchers([(cv.LABEL_SERVICE, service.name), (cv.LABEL_SLO, slo.name),
+                               (cv.LABEL_TIER, faster.name)])
+        out += (f"\nunless on ({cv.LABEL_SERVICE}, {cv.LABEL_SLO})\n  max_over_time("
+                f"{cv.SLO_BURN_CONDITION}{sel}[{span}]) == 1")
     return out
 
 

@@ -259,7 +259,8 @@ def run_promtool(promtool: str, files: list[Path], jobs: int) -> dict[str, str]:
 # ---- what the files feed and assert -------------------------------------------------------------
 
 LIMIT = 2 ** 53
-_TOKEN = re.compile(r"^(-?[0-9.e+]+?)(?:([+-])([0-9.e+]+))?x([0-9]+)$|^(-?[0-9.e+]+)$|^_(x[0-9]+)?$")
+_TOKEN = re.compile(r"^(-?[0-9.e+]+?)(?:([+-])([0-9.e+]+))?x([0-9]+)$|^(-?[0-9.e+]+)$|^_(x[0-9]+)?$"
+                    r"|^NaN$")
 _ROUND = re.compile(r"^round\((.*) \* (1e[0-9]+)\) / \2$")
 
 
@@ -273,7 +274,7 @@ def value_problems(path: Path) -> list[str]:
             for token in str(s["values"]).split():
                 m = _TOKEN.match(token)
                 assert m, (path, token)
-                if token.startswith("_"):
+                if token.startswith("_") or token == "NaN":  # a gap, or the unknown-SLI case
                     continue
                 if m.group(5) is not None:
                     start, step, n = Decimal(m.group(5)), Decimal(0), 0

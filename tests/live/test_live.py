@@ -44,11 +44,18 @@ def test_healthy_traffic_fires_no_alert(live):
 
 
 def test_unknown_slis_raise_a_ticket_and_nothing_else(live):
+    """The spec's 200ms and 300s latency thresholds are no bucket bound of the exporter's default
+    buckets: those SLIs are unknown. Their SLIUnknown ticket's condition holds (pending: its
+    ``for`` of 10m is longer than this check; bench/live.py --healthy 660 sees it fire), it is
+    no page, and nothing else of those SLOs fires."""
     assert live.unknown_slos == {"latency-p50", "review-completion"}
-    firing = {a["alertname"]: a for a in live.healthy_alerts}
-    assert sorted(live.unknown_alerts - set(firing)) == [], "SLIUnknown alerts missing"
-    assert [a for n, a in firing.items() if n in live.unknown_alerts
+    raised = {a["alertname"]: a for a in live.healthy_alerts + live.healthy_pending}
+    assert sorted(live.unknown_alerts - set(raised)) == [], "SLIUnknown alerts missing"
+    assert [a for n, a in raised.items() if n in live.unknown_alerts
             and a.get("severity") in ("critical", "high")] == []
+    assert [a for a in live.healthy_alerts + live.healthy_pending
+            if a.get("slo") in live.unknown_slos
+            and a["alertname"] not in live.unknown_alerts] == []
 
 
 def test_every_recorded_series_has_data_while_healthy(live):
@@ -61,13 +68,21 @@ def test_healthy_traffic_sends_no_page(live):
 
 
 def test_every_dashboard_query_returns_data(live):
+    """Every panel query returns data, but those of the unknown SLOs: an unknown SLI records
+    nothing (it never reads as good or bad), so their SLI panels are blank by design."""
     assert live.queries > 100
     assert [f"{q.dashboard}: {q.panel} ({q.ref}): {q.expr}" for q in live.empty_queries] == []
+    assert {q.panel.split(": ", 1)[0] for q in live.unknown_queries} <= live.unknown_slos
     assert [q.panel for q in live.empty_alert_queries] == [], "ALERTS panels during the burst"
 
 
-def test_5xx_burst_fires_the_expected_burn_tiers(live):
+def test_5xx_burst_fires_the_fastest_burning_tier_only(live):
+    """Every tier whose two windows the burn-rate math puts above its factor has its recorded
+    condition at 1; of those only the fastest fires: the slower ones are silent while a faster
+    tier's condition held within their short window (one incident, one page)."""
     assert live.expected_tiers  # the burst is strong enough to fire something
+    assert live.condition_tiers <= live.recorded_conditions
+    assert len(live.condition_tiers) > len(live.expected_tiers)  # some tier was suppressed
     assert sorted(live.firing_tiers) == sorted(live.expected_tiers)
 
 
