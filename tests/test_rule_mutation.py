@@ -16,10 +16,12 @@ leaving them out makes promtool ~8x faster. A baseline run
 proves the cut-down files still pass unmutated. Files run cheapest (or most specific) first and
 stop at the first failure; mutants run on two workers in parallel.
 
-By default a deterministic sample runs (every second mutant of each operator, so the operators
-keep their proportions); ``SRE_GEN_MUTANTS=all`` runs every mutant. The score is printed (-s).
+By default a deterministic sample runs (every fourth mutant of each operator, so the operators
+keep their proportions); ``SRE_GEN_MUTANTS=2`` runs every second one, ``SRE_GEN_MUTANTS=all``
+every mutant. The score is printed (-s).
 
-Default sample on the example (every second mutant): 712 of 730 killed (97.5%). The survivors:
+On the example: default sample (every fourth mutant) 354 of 366 killed (96.7%, ~3 min); every
+second mutant 712 of 730 (97.5%, ~5 min). The survivors:
 in the slowest tier's suppression, the selector of the fast tier's recorded condition (a fast
 burn also trips the moderate tier, whose condition keeps the slow tier silent as well); in the
 SLI-absent alerts, the identity matchers of ``absent(slo:sli_total:rate5m{...})`` (the generated
@@ -51,7 +53,7 @@ from sre_gen.windows import slo_windows
 
 ROOT = Path(__file__).resolve().parent.parent
 MIN_SCORE = 0.95
-SAMPLE = 2  # by default every second mutant of each operator runs
+SAMPLE = 4  # by default every fourth mutant of each operator runs (SRE_GEN_MUTANTS=<n>: every n-th)
 
 _MATCHER = re.compile(r'([a-zA-Z_]\w*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"')
 _SELECTOR_BODY = re.compile(r"\{[^{}]*\}")
@@ -150,13 +152,15 @@ def mutants(service, data: dict[str, dict]) -> list[Mutant]:
 def _selected(all_mutants: list[Mutant]) -> list[Mutant]:
     """Every mutant with SRE_GEN_MUTANTS=all, else every SAMPLE-th mutant of each operator (a
     deterministic sample with the operators in the same proportions as the full set)."""
-    if os.environ.get("SRE_GEN_MUTANTS") == "all":
+    choice = os.environ.get("SRE_GEN_MUTANTS", "")
+    if choice == "all":
         return all_mutants
+    sample = int(choice) if choice.isdigit() and int(choice) > 0 else SAMPLE
     seen: dict[str, int] = {}
     keep = []
     for m in all_mutants:
         n = seen[m.operator] = seen.get(m.operator, -1) + 1
-        if n % SAMPLE == 0:
+        if n % sample == 0:
             keep.append(m)
     return keep
 

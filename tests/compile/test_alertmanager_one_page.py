@@ -224,6 +224,7 @@ def _incident(tmp: Path, rule_files: dict[str, str]) -> tuple[list[str], list[di
 
 
 @pytest.mark.slow
+@pytest.mark.realtime
 def test_one_incident_pages_once_with_a_real_prometheus_and_alertmanager(tmp_path) -> None:
     (tmp_path / "fixed").mkdir()
     (tmp_path / "main").mkdir()

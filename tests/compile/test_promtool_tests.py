@@ -318,6 +318,13 @@ def test_timing_checks_hold_under_prometheus_2_and_3_range_semantics(spec: Path)
             hold = -(-tier.for_seconds // every) * every
             for check in group["promql_expr_test"]:
                 at = parse_duration(check["eval_time"])
+                if check["expr"].startswith(cv.SLO_BURN_CONDITION):  # the recorded condition
+                    holds = check["exp_samples"][0]["value"] == 1
+                    for lo in (False, True):
+                        assert _condition(tests, tier, model, at, lo) == holds, (
+                            slo.name, tier.name, at, "condition", lo)
+                    checked += 1
+                    continue
                 firing = bool(check["exp_samples"])
                 for lo in (False, True):
                     # firing needs the condition over the whole pending time

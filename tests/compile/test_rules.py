@@ -140,7 +140,9 @@ def test_identity_labels_exclude_metadata(example_service) -> None:
     for group in rules.recording_groups(example_service):
         for rule in group.rules:
             if rule.record and rule.record.startswith("slo:") and rule.record != cv.SLO_INFO:
-                assert set(dict(rule.labels)) <= {"service", "slo"}, rule.record
+                ids = {"service", "slo"} | ({"tier"} if rule.record == cv.SLO_BURN_CONDITION
+                                            else set())  # a tier's condition: per tier
+                assert set(dict(rule.labels)) <= ids, rule.record
     info = _rule(rules.recording_groups(example_service), record=cv.SLO_INFO, slo="availability")[0]
     assert info.label("team") == "sre" and info.label("component") == "backend"
     assert info.label("objective") == "99.95" and info.label("window") == "30d"

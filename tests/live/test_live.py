@@ -15,7 +15,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 import livestack  # noqa: E402
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.realtime]
 
 HEALTHY = 60  # seconds (12 rule evaluations at the 5 s interval of the copy of the spec)
 BURST = 75  # past the high-severity route's 1m group wait
