@@ -8,7 +8,8 @@ layout. ``normalize`` takes ``to_json_data()`` output (as plain JSON data) and:
 1. lays panels out on Grafana's 24-column grid: each panel's ``gridPos`` ``w``/``h`` is its size,
    ``x``/``y`` are computed here, left to right, wrapping to a new line; a row starts a new line
    and takes the full width;
-2. numbers panels 1, 2, 3... in document order (deterministic, rows included);
+2. gives every panel an id from its row's and its own title (stable when SLOs are added,
+   removed or reordered: ``viewPanel`` links keep pointing at the same panel);
 3. sets ``schemaVersion`` (39: loaded by Grafana 10.4, 11 and 12 without running the legacy
    migrations; Grafana only migrates upwards);
 4. rewrites threshold steps to ``{"color", "value"}`` with a JSON ``null`` base step;
@@ -89,15 +90,41 @@ def layout(panels: list[dict[str, Any]]) -> None:
         line_height = max(line_height, h)
 
 
+ID_SPACE = 2 ** 31 - 1  # Grafana's panel ids are 32-bit integers
+
+
+def _stable_id(key: str, taken: set[int]) -> int:
+    import hashlib
+
+    n = int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:8], "big") % ID_SPACE + 1
+    while n in taken:  # a collision (about 1 in 10^7 for 100 panels): the next free id
+        n = n % ID_SPACE + 1
+    taken.add(n)
+    return n
+
+
 def assign_ids(panels: list[dict[str, Any]]) -> None:
-    """Panel ids 1..n in document order (a row's nested panels follow the row)."""
-    counter = 0
+    """Panel ids that follow the panel, not its position: a hash of the row's and the panel's
+    titles (SLO panels and rows carry the SLO's name), so adding, removing or moving an SLO
+    changes no other panel's id and ``viewPanel`` links keep working. A title repeated within a
+    row is told apart by its occurrence."""
+    taken: set[int] = set()
+    seen: dict[str, int] = {}
+    row = ""
+
+    def key(panel: dict[str, Any], row_title: str) -> str:
+        base = f"{panel.get('type')}\x1f{row_title}\x1f{panel.get('title', '')}"
+        seen[base] = seen.get(base, 0) + 1
+        return f"{base}\x1f{seen[base]}"
+
     for panel in panels:
-        counter += 1
-        panel["id"] = counter
-        for inner in panel.get("panels", []) if panel.get("type") == "row" else []:
-            counter += 1
-            inner["id"] = counter
+        if panel.get("type") == "row":
+            row = str(panel.get("title", ""))
+            panel["id"] = _stable_id(key(panel, ""), taken)
+            for inner in panel.get("panels", []):
+                inner["id"] = _stable_id(key(inner, row), taken)
+        else:
+            panel["id"] = _stable_id(key(panel, row), taken)
 
 
 def _fix_panel(panel: dict[str, Any]) -> dict[str, Any]:

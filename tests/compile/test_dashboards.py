@@ -39,6 +39,7 @@ from sre_gen.windows import slo_windows
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS = ROOT / "tests" / "data" / "grafana-schemas"
+EXAMPLE = ROOT / "specs" / "autogen-review-bot.yaml"
 SPECS = [
     ROOT / "specs" / "autogen-review-bot.yaml",
     *sorted((ROOT / "tests" / "specs" / "rules").glob("*.yaml")),
@@ -365,7 +366,7 @@ def test_grid_layout_has_no_overlaps_and_fits_24_columns(spec):
                 for y in range(pos["y"], pos["y"] + pos["h"]):
                     assert (x, y) not in cells, f"{rel}: {panel['title']} overlaps {cells[x, y]}"
                     cells[x, y] = panel["title"]
-        assert ids == list(range(1, len(ids) + 1)), rel
+        assert len(ids) == len(set(ids)), rel  # unique; stable: test_inserting_an_slo_first_...
 
 
 def test_layout_wraps_lines_and_rejects_panels_wider_than_the_grid():
@@ -600,3 +601,53 @@ def test_validate_does_not_import_grafanalib_or_jsonschema_for_dashboards():
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "False"
+
+
+# ---- stable panel ids (issue 17 item 4) --------------------------------------------------------
+def _ids_by_panel(dash: dict) -> dict[tuple[str, str, str], int]:
+    """(row title, panel type, panel title) -> id; a key seen twice keeps a list index."""
+    out: dict = {}
+    row = ""
+    for panel in dash.get("panels", []):
+        if panel["type"] == "row":
+            row = panel.get("title", "")
+            out[("", "row", row)] = panel["id"]
+            inner_row = row
+            for inner in panel.get("panels", []):
+                out[(inner_row, inner["type"], inner.get("title", ""))] = inner["id"]
+        else:
+            key = (row, panel["type"], panel.get("title", ""))
+            n = 1
+            while (*key, n) in out:
+                n += 1
+            out[(*key, n)] = panel["id"]
+    return out
+
+
+def test_inserting_an_slo_first_changes_no_existing_panel_id(tmp_path):
+    """viewPanel links and provisioned panel links name panels by id: ids follow the panel (its
+    row and title, which carry the SLO's name), not its position."""
+    spec = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+    before = {rel: _ids_by_panel(d) for rel, d in _dashboards(EXAMPLE).items()}
+    first = copy.deepcopy(spec["slos"][0])
+    first["name"] = "checkout-first"
+    spec["slos"].insert(0, first)
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+    files = dashboards.build(load_service(path, "spec.yaml"), None)
+    after = {rel: _ids_by_panel(json.loads(t)) for rel, t in files.items() if rel.endswith(".json")}
+    assert set(before) == set(after)
+    moved = {rel: [k for k, v in ids.items() if after[rel].get(k) != v]
+             for rel, ids in before.items()}
+    assert moved == {rel: [] for rel in before}
+    slo_dash = next(rel for rel in after if rel.endswith("-slo.json"))
+    added = set(after[slo_dash]) - set(before[slo_dash])
+    assert added and all("checkout-first" in " ".join(map(str, k)) for k in added), added
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=_spec_id)
+def test_panel_ids_are_unique_32_bit_integers(spec):
+    for rel, dash in _dashboards(spec).items():
+        ids = [p["id"] for p in _all_panels(dash)]
+        assert len(ids) == len(set(ids)), rel
+        assert all(isinstance(i, int) and 1 <= i < 2 ** 31 for i in ids), rel
