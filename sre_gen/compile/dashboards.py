@@ -488,9 +488,14 @@ def _dashboard(g: Any, service: Service, kind: str, title: str, purpose: str, pa
         "enable": True,
         "hide": False,
         "iconColor": "red",
-        "expr": f"{cv.ALERTS}" + promql.matchers([(cv.LABEL_SERVICE, service.name),
-                                                  (cv.LABEL_ALERTSTATE, "firing")]),
-        "step": format_duration(service.settings.evaluation_interval),
+        # the query as a target (Grafana 10+ and its published types; the top-level expr/step
+        # of older dashboards is only migrated when Grafana loads them)
+        "target": {
+            "refId": "Anno",
+            "expr": f"{cv.ALERTS}" + promql.matchers([(cv.LABEL_SERVICE, service.name),
+                                                      (cv.LABEL_ALERTSTATE, "firing")]),
+            "interval": format_duration(service.settings.evaluation_interval),
+        },
         "titleFormat": "{{" + cv.LABEL_ALERTNAME + "}}",
         "textFormat": "{{" + cv.LABEL_SEVERITY + "}}",
         "tagKeys": ",".join((cv.LABEL_SEVERITY, cv.LABEL_SLO, cv.LABEL_TIER, cv.LABEL_INDICATOR)),
