@@ -27,7 +27,7 @@ app = typer.Typer(
         "4 environment (tool missing, output not writable), 123 internal error."
     ),
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )

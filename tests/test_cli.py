@@ -370,3 +370,30 @@ def test_console_script_schema(tmp_path: Path) -> None:
     assert out.read_bytes() == SCHEMA_FILE.read_bytes()
     printed = run([str(script), "schema"])
     assert printed.stdout == SCHEMA_FILE.read_text(encoding="utf-8")
+
+
+def _complete(words: str, cword: int) -> list[str]:
+    env = {k: v for k, v in os.environ.items() if k != "SRE_GEN_DEBUG"}
+    env.update({"_SRE_GEN_COMPLETE": "complete_bash", "COMP_WORDS": words,
+                "COMP_CWORD": str(cword)})
+    proc = subprocess.run([str(_console_script())], cwd=ROOT, capture_output=True, text=True,
+                          env=env, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.split()
+
+
+@pytest.mark.slow
+def test_console_script_shows_its_completion_script() -> None:
+    """``--show-completion`` prints the script for the shell it runs in (here bash)."""
+    proc = run(["bash", "-c", f"'{_console_script()}' --show-completion"])
+    assert proc.returncode == 0, proc.stderr
+    assert "complete -o default -F _sre_gen_completion sre-gen" in proc.stdout
+
+
+@pytest.mark.slow
+def test_console_script_completes_commands_and_options() -> None:
+    """What the completion script asks the console script for (the fast path leaves it to
+    typer): commands, then a command's options."""
+    assert _complete("sre-gen val", 1) == ["validate"]
+    assert set(_complete("sre-gen ", 1)) >= {"validate", "schema", "generate", "check", "test"}
+    assert "--out" in _complete("sre-gen generate --o", 2)
