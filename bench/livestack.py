@@ -62,7 +62,6 @@ DEFAULT_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2
 LATENCY_CDF = (0.05, 0.15, 0.35, 0.6, 0.75, 0.85, 0.97, 0.997, 0.999, 0.9995, 0.9999, 1.0, 1.0,
                1.0)
 JOB = "autogen-review-bot"
-SLO_BURN_CONDITION = "slo:burn_condition:bool"  # conventions.SLO_BURN_CONDITION
 NS = "autogen-review-bot"
 GIB = 1024 ** 3
 
@@ -77,8 +76,28 @@ def _le(bound: float) -> str:
     return "+Inf" if math.isinf(bound) else repr(bound)
 
 
+# ---- local HTTP servers (exporter, webhook receiver) ----------------------------------------------
+class _QuietHandler(BaseHTTPRequestHandler):
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+class _LocalServer:
+    """An HTTP server on 127.0.0.1, a free port, in a daemon thread; ``close`` stops it."""
+
+    def _serve(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
 # ---- synthetic exporter -------------------------------------------------------------------------
-class Exporter:
+class Exporter(_LocalServer):
     """Counters integrate their rates over wall-clock time; gauges are constant."""
 
     def __init__(self) -> None:
@@ -89,7 +108,7 @@ class Exporter:
         self._advance()
         outer = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(_QuietHandler):
             def do_GET(self):  # noqa: N802 - http.server API
                 if self.path.startswith("/control"):
                     query = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
@@ -103,17 +122,7 @@ class Exporter:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self._serve(Handler)
 
     def burst(self, error_share: float) -> None:
         """From now on, ``error_share`` of the HTTP requests answer 500 (0.0001 = healthy)."""
@@ -201,14 +210,14 @@ class Notification:
     alerts: list[dict]
 
 
-class WebhookReceiver:
+class WebhookReceiver(_LocalServer):
     """Records every Alertmanager notification; the path names the generated receiver."""
 
     def __init__(self) -> None:
         self.notifications: list[Notification] = []
         outer = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(_QuietHandler):
             def do_POST(self):  # noqa: N802
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"{}")
@@ -218,17 +227,7 @@ class WebhookReceiver:
                 self.send_response(200)
                 self.end_headers()
 
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self._serve(Handler)
 
 
 # ---- processes ----------------------------------------------------------------------------------
@@ -618,6 +617,7 @@ def live_check(*, healthy: float = 75, burst: float = 90, recovery: float = 0,
                workdir: Path | None = None, log: Any = print,
                evaluation_interval: int = 5, scrape_interval: int = 2) -> LiveReport:
     """Healthy traffic, then a 5xx burst (then optionally healthy again): see bench/live.py."""
+    from sre_gen import conventions
     from sre_gen.spec import load_service
 
     t0 = time.time()
@@ -662,7 +662,7 @@ def live_check(*, healthy: float = 75, burst: float = 90, recovery: float = 0,
         report.expected_tiers = expected_burn_tiers(service, report.condition_tiers)
         report.recorded_conditions = {
             (r["metric"]["slo"], r["metric"]["tier"])
-            for r in stack.query(f"{SLO_BURN_CONDITION} == 1")}
+            for r in stack.query(f"{conventions.SLO_BURN_CONDITION} == 1")}
         prefix = service.settings.alert_prefix
         report.expected_pages = expected_pages(service, report.expected_tiers,
                                                report.pager_receivers)

@@ -206,6 +206,18 @@ def _info_labels(service: Service, slo: SLO) -> tuple:
     return tuple(out.items())
 
 
+def _budget_alert(service: Service, slo: SLO, name: str, expr: str, kind: str, severity: str,
+                  summary: str, description: str, **rule: object) -> Rule:
+    """One of an SLO's own alerts besides the burn tiers (exhausted, absent, unknown): the SLO's
+    labels and runbook, the SLO dashboard. ``description`` is annotation text, already escaped."""
+    return Rule(
+        alert=name, expr=expr, kind=kind,
+        labels=alert_labels(service, severity, ((cv.LABEL_SLO, slo.name),), slo),
+        annotations=alert_annotations(service, name, literal(summary), description,
+                                      cv.SLO_DASHBOARD),
+        slo=slo.name, runbook=slo.runbook, **rule)
+
+
 def alerting_group(service: Service, slo: SLO) -> Group | None:
     rules = [*burn_alerts(service, slo)]
     policy = service.policy.alerts
@@ -213,51 +225,35 @@ def alerting_group(service: Service, slo: SLO) -> Group | None:
     ident = identity(service, slo)
     title = f"{service.name} {slo.name} SLO"
     if policy.exhausted_enabled:
-        name = cv.slo_alert_exhausted(prefix, slo.name)
-        rules.append(Rule(
-            alert=name, expr=f"{cv.SLO_PERIOD_BURN_RATE}{ident} >= 1", kind="slo-exhausted",
-            labels=alert_labels(service, policy.exhausted_severity, ((cv.LABEL_SLO, slo.name),),
-                                slo),
-            annotations=alert_annotations(
-                service, name, literal(f"The {title} has spent its error budget."),
-                literal(f"{title}: the error budget over {format_duration(slo.window)} is "
-                        f"exhausted (objective {num(slo.objective_percent)}%): the errors in the "
-                        "window are ") + "{{ $value | printf \"%.3g\" }}" +
-                literal(" times the budget (1 = exactly spent; above 1 it is overspent)."),
-                cv.SLO_DASHBOARD),
-            slo=slo.name, runbook=slo.runbook, threshold="1"))
+        rules.append(_budget_alert(
+            service, slo, cv.slo_alert_exhausted(prefix, slo.name),
+            f"{cv.SLO_PERIOD_BURN_RATE}{ident} >= 1", "slo-exhausted",
+            policy.exhausted_severity, f"The {title} has spent its error budget.",
+            literal(f"{title}: the error budget over {format_duration(slo.window)} is "
+                    f"exhausted (objective {num(slo.objective_percent)}%): the errors in the "
+                    "window are ") + "{{ $value | printf \"%.3g\" }}" +
+            literal(" times the budget (1 = exactly spent; above 1 it is overspent)."),
+            threshold="1"))
     base = service.settings.base_window
     unknown = unknown_condition(slo.sli, base)
     if policy.absent_enabled:
-        name = cv.slo_alert_absent(prefix, slo.name)
         expr = f"absent({cv.sli_total(base)}{ident})"
         if unknown is not None:  # an unknown SLI records nothing too, but its source series
             # exist: SLIUnknown says why
             expr += f"\nunless on ()\n  {source_presence(slo.sli, base)}"
-        rules.append(Rule(
-            alert=name, expr=expr, for_seconds=policy.absent_for, kind="slo-absent",
-            labels=alert_labels(service, policy.absent_severity, ((cv.LABEL_SLO, slo.name),),
-                                slo),
-            annotations=alert_annotations(
-                service, name, literal(f"The {title} has no SLI data."),
-                literal(f"{title}: no events recorded for "
-                        f"{humanize_duration(policy.absent_for)}; the metrics behind the SLI are "
-                        "missing, so its alerts cannot fire."),
-                cv.SLO_DASHBOARD),
-            slo=slo.name, runbook=slo.runbook))
+        rules.append(_budget_alert(
+            service, slo, cv.slo_alert_absent(prefix, slo.name), expr, "slo-absent",
+            policy.absent_severity, f"The {title} has no SLI data.",
+            literal(f"{title}: no events recorded for {humanize_duration(policy.absent_for)}; "
+                    "the metrics behind the SLI are missing, so its alerts cannot fire."),
+            for_seconds=policy.absent_for))
     if policy.unknown_enabled and unknown is not None:
-        name = cv.slo_alert_unknown(prefix, slo.name)
-        rules.append(Rule(
-            alert=name, expr=unknown, for_seconds=policy.unknown_for, kind="slo-unknown",
-            labels=alert_labels(service, policy.unknown_severity, ((cv.LABEL_SLO, slo.name),),
-                                slo),
-            annotations=alert_annotations(
-                service, name, literal(f"The {title} cannot be evaluated."),
-                literal(f"{title}: {unknown_reason(slo.sli)}. The SLI records nothing while "
-                        "this fires: it burns no budget and its burn-rate and budget alerts "
-                        "cannot fire."),
-                cv.SLO_DASHBOARD),
-            slo=slo.name, runbook=slo.runbook))
+        rules.append(_budget_alert(
+            service, slo, cv.slo_alert_unknown(prefix, slo.name), unknown, "slo-unknown",
+            policy.unknown_severity, f"The {title} cannot be evaluated.",
+            literal(f"{title}: {unknown_reason(slo.sli)}. The SLI records nothing while this "
+                    "fires: it burns no budget and its burn-rate and budget alerts cannot fire."),
+            for_seconds=policy.unknown_for))
     if not rules:
         return None
     return Group(cv.group_slo_alerts(service.name, slo.name), service.settings.evaluation_interval,

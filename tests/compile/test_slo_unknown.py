@@ -89,6 +89,17 @@ def _run(promtool: str, folder: Path, test: dict) -> subprocess.CompletedProcess
                           cwd=folder)
 
 
+def _run_on_healthy_histogram(promtool: str, folder: Path, alert_rule_test: list[dict],
+                              promql_expr_test: list[dict]) -> subprocess.CompletedProcess:
+    """The rules in ``folder`` over 40 minutes of healthy default-bucket histogram traffic."""
+    return _run(promtool, folder, {
+        "rule_files": ["recording-rules.yaml", "alerting-rules.yaml"],
+        "evaluation_interval": "1m",
+        "tests": [{"interval": "1m", "input_series": _histogram_inputs(40),
+                   "alert_rule_test": alert_rule_test, "promql_expr_test": promql_expr_test}],
+    })
+
+
 def test_threshold_between_python_buckets_is_unknown_not_an_outage(tmp_path: Path,
                                                                   promtool) -> None:
     """threshold 200ms with default client buckets: before, the error ratio read 1 and
@@ -96,49 +107,39 @@ def test_threshold_between_python_buckets_is_unknown_not_an_outage(tmp_path: Pat
     service = _service(tmp_path, "200ms")
     _write_rules(service, tmp_path)
     base = 'service="shop",slo="latency"'
-    test = {
-        "rule_files": ["recording-rules.yaml", "alerting-rules.yaml"],
-        "evaluation_interval": "1m",
-        "tests": [{
-            "interval": "1m",
-            "input_series": _histogram_inputs(40),
-            "alert_rule_test": [
-                {"eval_time": "3m", "alertname": "ShopLatencyErrorBudgetExhausted"},
-                {"eval_time": "30m", "alertname": "ShopLatencyErrorBudgetExhausted"},
-                {"eval_time": "30m", "alertname": "ShopLatencyErrorBudgetBurn"},
-                {"eval_time": "30m", "alertname": "ShopLatencySLIAbsent"},
-                {"eval_time": "5m", "alertname": "ShopLatencySLIUnknown"},  # pending (for 10m)
-                {"eval_time": "30m", "alertname": "ShopLatencySLIUnknown", "exp_alerts": [{
-                    "exp_labels": {"severity": "warning", "service": "shop", "team": "web",
-                                   "owner": "checkout", "slo": "latency"},
-                    "exp_annotations": {
-                        "summary": "The shop latency SLO cannot be evaluated.",
-                        "description": (
-                            'shop latency SLO: no bucket le="0.2" on '
-                            'http_request_duration_seconds_bucket{job="shop"} although '
-                            'http_request_duration_seconds_count{job="shop"} has samples; '
-                            "buckets are matched exactly, so the threshold must be one of the "
-                            "histogram's bucket boundaries. The SLI records nothing while this "
-                            "fires: it burns no budget and its burn-rate and budget alerts "
-                            "cannot fire."),
-                        "runbook_url": "./runbooks/shop-latency-sli-unknown.md"
-                                       "#shoplatencysliunknown",
-                        "dashboard_url": "http://localhost:3000/d/shop-slo"},
-                }]},
-            ],
-            "promql_expr_test": [
-                {"expr": f"slo:sli_errors:rate5m{{{base}}}", "eval_time": "30m",
-                 "exp_samples": []},
-                {"expr": f"slo:sli_total:rate5m{{{base}}}", "eval_time": "30m",
-                 "exp_samples": []},
-                {"expr": f"slo:sli_error:ratio_rate30d{{{base}}}", "eval_time": "30m",
-                 "exp_samples": []},
-                {"expr": f"slo:period_error_budget_remaining:ratio{{{base}}}",
-                 "eval_time": "30m", "exp_samples": []},
-            ],
-        }],
-    }
-    proc = _run(promtool, tmp_path, test)
+    proc = _run_on_healthy_histogram(promtool, tmp_path, alert_rule_test=[
+        {"eval_time": "3m", "alertname": "ShopLatencyErrorBudgetExhausted"},
+        {"eval_time": "30m", "alertname": "ShopLatencyErrorBudgetExhausted"},
+        {"eval_time": "30m", "alertname": "ShopLatencyErrorBudgetBurn"},
+        {"eval_time": "30m", "alertname": "ShopLatencySLIAbsent"},
+        {"eval_time": "5m", "alertname": "ShopLatencySLIUnknown"},  # pending (for 10m)
+        {"eval_time": "30m", "alertname": "ShopLatencySLIUnknown", "exp_alerts": [{
+            "exp_labels": {"severity": "warning", "service": "shop", "team": "web",
+                           "owner": "checkout", "slo": "latency"},
+            "exp_annotations": {
+                "summary": "The shop latency SLO cannot be evaluated.",
+                "description": (
+                    'shop latency SLO: no bucket le="0.2" on '
+                    'http_request_duration_seconds_bucket{job="shop"} although '
+                    'http_request_duration_seconds_count{job="shop"} has samples; '
+                    "buckets are matched exactly, so the threshold must be one of the "
+                    "histogram's bucket boundaries. The SLI records nothing while this "
+                    "fires: it burns no budget and its burn-rate and budget alerts "
+                    "cannot fire."),
+                "runbook_url": "./runbooks/shop-latency-sli-unknown.md"
+                               "#shoplatencysliunknown",
+                "dashboard_url": "http://localhost:3000/d/shop-slo"},
+        }]},
+    ], promql_expr_test=[
+        {"expr": f"slo:sli_errors:rate5m{{{base}}}", "eval_time": "30m",
+         "exp_samples": []},
+        {"expr": f"slo:sli_total:rate5m{{{base}}}", "eval_time": "30m",
+         "exp_samples": []},
+        {"expr": f"slo:sli_error:ratio_rate30d{{{base}}}", "eval_time": "30m",
+         "exp_samples": []},
+        {"expr": f"slo:period_error_budget_remaining:ratio{{{base}}}",
+         "eval_time": "30m", "exp_samples": []},
+    ])
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -146,28 +147,18 @@ def test_threshold_on_a_python_bucket_is_known_and_healthy(tmp_path: Path, promt
     service = _service(tmp_path, "250ms")
     _write_rules(service, tmp_path)
     base = 'service="shop",slo="latency"'
-    test = {
-        "rule_files": ["recording-rules.yaml", "alerting-rules.yaml"],
-        "evaluation_interval": "1m",
-        "tests": [{
-            "interval": "1m",
-            "input_series": _histogram_inputs(40),
-            "alert_rule_test": [
-                {"eval_time": "30m", "alertname": name} for name in (
-                    "ShopLatencyErrorBudgetExhausted", "ShopLatencyErrorBudgetBurn",
-                    "ShopLatencySLIAbsent", "ShopLatencySLIUnknown")],
-            "promql_expr_test": [
-                {"expr": f"slo:sli_error:ratio_rate30d{{{base}}}", "eval_time": "30m",
-                 "exp_samples": [{"labels": f"slo:sli_error:ratio_rate30d{{{base}}}",
-                                  "value": 0}]},
-                {"expr": f"slo:period_error_budget_remaining:ratio{{{base}}}",
-                 "eval_time": "30m",
-                 "exp_samples": [{"labels": f"slo:period_error_budget_remaining:ratio{{{base}}}",
-                                  "value": 1}]},
-            ],
-        }],
-    }
-    proc = _run(promtool, tmp_path, test)
+    proc = _run_on_healthy_histogram(promtool, tmp_path, alert_rule_test=[
+        {"eval_time": "30m", "alertname": name} for name in (
+            "ShopLatencyErrorBudgetExhausted", "ShopLatencyErrorBudgetBurn",
+            "ShopLatencySLIAbsent", "ShopLatencySLIUnknown")], promql_expr_test=[
+        {"expr": f"slo:sli_error:ratio_rate30d{{{base}}}", "eval_time": "30m",
+         "exp_samples": [{"labels": f"slo:sli_error:ratio_rate30d{{{base}}}",
+                          "value": 0}]},
+        {"expr": f"slo:period_error_budget_remaining:ratio{{{base}}}",
+         "eval_time": "30m",
+         "exp_samples": [{"labels": f"slo:period_error_budget_remaining:ratio{{{base}}}",
+                          "value": 1}]},
+    ])
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
