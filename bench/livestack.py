@@ -273,10 +273,16 @@ class Process:
 # ---- generated artefacts ------------------------------------------------------------------------
 def generate(workdir: Path, evaluation_interval: str) -> Path:
     """``sre-gen generate`` of a copy of the example spec whose ``settings.evaluationInterval`` is
-    ``evaluation_interval`` (so that minutes hold many evaluations); returns the output folder of
-    the service. Nothing else of the spec changes."""
+    ``evaluation_interval`` (so that minutes hold many evaluations) and whose long windows sum the
+    every-evaluation base series (``coarseLevels: false``): the coarse levels record once per 5
+    minutes and once per hour, so a check of a few minutes would see most long windows empty.
+    The levels are checked in a real Prometheus over 31 backfilled days by
+    bench/prometheus_cost.py, and over 30 days of evaluations in promtool by
+    tests/compile/test_long_windows.py. Returns the output folder of the service; nothing else of
+    the spec changes."""
     spec = yaml.safe_load(EXAMPLE_SPEC.read_text(encoding="utf-8"))
     spec["settings"]["evaluationInterval"] = evaluation_interval
+    spec["settings"]["coarseLevels"] = False
     path = workdir / "specs" / EXAMPLE_SPEC.name
     path.parent.mkdir(parents=True)
     path.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")

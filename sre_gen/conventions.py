@@ -63,6 +63,18 @@ def sli_total(base_window: int) -> str:
     return f"slo:sli_total:rate{format_duration(base_window)}"
 
 
+def sli_errors_step(step: int) -> str:
+    """Level series: bad events per second averaged over the ``step`` ending at each sample,
+    one sample per step (windows.Level)."""
+    return f"slo:sli_errors:rate_step{format_duration(step)}"
+
+
+def sli_total_step(step: int) -> str:
+    """Level series: all events per second averaged over the ``step`` ending at each sample,
+    one sample per step (windows.Level)."""
+    return f"slo:sli_total:rate_step{format_duration(step)}"
+
+
 def sli_error_ratio(window: int) -> str:
     """Error ratio over ``window`` (seconds): ``slo:sli_error:ratio_rate1h``."""
     return f"slo:sli_error:ratio_rate{format_duration(window)}"

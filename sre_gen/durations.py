@@ -57,6 +57,19 @@ def format_duration(seconds: int) -> str:
     raise AssertionError("unreachable")
 
 
+def compound_duration(seconds: int) -> str:
+    """Exact Prometheus duration in every unit it needs, largest first: 29d23h59m59s."""
+    if seconds <= 0:
+        raise ValueError(f"duration must be positive, got {seconds}")
+    parts = []
+    for unit in ("d", "h", "m", "s"):
+        size = _UNITS[unit]
+        if seconds >= size:
+            parts.append(f"{seconds // size}{unit}")
+            seconds %= size
+    return "".join(parts)
+
+
 def humanize_duration(seconds: float) -> str:
     """Readable duration for prose, rounded to its two largest units: 52s, 2m10s, 21h36m, 3d
     (30d4s reads 30d: the seconds do not matter next to the days)."""

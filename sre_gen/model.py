@@ -336,6 +336,7 @@ class Settings:
     evaluation_interval: int = 60  # rule group interval, seconds
     base_window: int = 300  # short base rate window the long windows are derived from
     raw_window_max: int = 21600  # windows <= this are computed from raw counters
+    coarse_levels: bool = True  # longer windows sum 5m/1h level series (windows.Level)
     prometheus_rule_labels: tuple[tuple[str, str], ...] = ()
     dashboard_refresh: str = "1m"
     alert_prefix: str = ""  # CamelCase prefix of every generated alert name (default: service name)

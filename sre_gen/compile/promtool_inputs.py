@@ -28,7 +28,7 @@ from sre_gen.compile import promtool_sim as sim
 from sre_gen.compile.promtool_model import counter_selector, gauge_selector
 from sre_gen.compile.slo_rules import _BAD_OP
 from sre_gen.model import SLO, GaugeSLI, LatencySLI, MetricSelector, RatioSLI, Service
-from sre_gen.windows import is_raw, slo_windows
+from sre_gen.windows import RAW, Level, Source, is_raw, slo_windows
 
 
 @dataclass(frozen=True)
@@ -264,7 +264,7 @@ class Model:
         self.is_gauge = gauge is not None or (fed is not None and fed[3])
         self.fed_windows = fed[2] if fed is not None else {}
         self.every = every
-        times = tuple(range(0, end + 1, every))
+        times = self.times = tuple(range(0, end + 1, every))
         self.rec: dict[bool, tuple] = {}
         for lo in (False, True):
             if rates is not None:
@@ -303,41 +303,78 @@ class Model:
         """Whether the total base series has a sample at t (what absent() looks at)."""
         return all(sim.instant(self.rec[lo][1], t, lo) is not None for lo in (False, True))
 
-    def ratio_in(self, window: int, t: int, lo: bool, *, raw: bool,
+    def level(self, level: Level, lo: bool) -> tuple[sim.Recorded, sim.Recorded]:
+        """(errors, total) a level records (slo_rules.level_exprs): at the evaluations with
+        ``t % step < interval``, the base sample (a gauge's, and a coarser level's: the average
+        of the finer samples of the step)."""
+        key = ("level", level, lo)
+        if key not in self._memo:
+            times = tuple(t for t in self.times if t % level.step < level.interval)
+            if level.of is not None:
+                inputs, summed = self.level(level.of, lo), True
+            else:
+                inputs, summed = self.rec[lo], self.is_gauge
+            out = []
+            for series in inputs:
+                if summed:
+                    def value(t, s=series):
+                        return sim.avg_over_time(s, t, level.step - 1, lo)
+                else:
+                    def value(t, s=series):
+                        return sim.instant(s, t, lo)
+                out.append(sim.record(times, value))
+            self._memo[key] = tuple(out)
+        return self._memo[key]
+
+    def _sums(self, window: int, t: int, lo: bool, src: Source):
+        """(bad, all) summed over ``window`` from the base series or a level (slo_rules.
+        derived_sums: a level's range is one second short of the window)."""
+        if isinstance(src, Level):
+            e_rec, t_rec = self.level(src, lo)
+            span = window - 1
+        else:
+            (e_rec, t_rec), span = self.rec[lo], window
+        return (sim.sum_over_time(e_rec, t, span, lo), sim.sum_over_time(t_rec, t, span, lo))
+
+    def ratio_in(self, window: int, t: int, lo: bool, *, src: Source,
                  fed_ok: bool = False) -> Fraction | None:
         """The error ratio recorded over ``window`` at ``t`` under one range semantics
         (``lo``: left-open, Prometheus 3). Fed windows are None unless ``fed_ok``."""
-        key = ("ratio", window, t, lo, raw, fed_ok)
+        key = ("ratio", window, t, lo, src, fed_ok)
         if key not in self._memo:
-            self._memo[key] = self._ratio_in(window, t, lo, raw, fed_ok)
+            self._memo[key] = self._ratio_in(window, t, lo, src, fed_ok)
         return self._memo[key]
 
-    def _ratio_in(self, window: int, t: int, lo: bool, raw: bool,
+    def _ratio_in(self, window: int, t: int, lo: bool, src: Source,
                   fed_ok: bool) -> Fraction | None:
         e_rec, t_rec = self.rec[lo]
         if window == self.base and not self.is_gauge:
             return sim.div(sim.instant(e_rec, t, lo), sim.instant(t_rec, t, lo))
-        if raw and not self.is_gauge:
+        if src == RAW and not self.is_gauge:
             if self.rates is None:
                 fed = self.fed_windows.get(window)
                 return sim.instant(fed, t, lo) if fed_ok and fed is not None else None
             return sim.div(*self.rates(t, window, lo))
-        return sim.div(sim.sum_over_time(e_rec, t, window, lo),
-                       sim.sum_over_time(t_rec, t, window, lo))
+        return sim.div(*self._sums(window, t, lo, src))
 
-    def ratio(self, window: int, t: int, *, raw: bool, fed_ok: bool = False) -> Fraction | None:
+    def ratio(self, window: int, t: int, *, src: Source,
+              fed_ok: bool = False) -> Fraction | None:
         """The error ratio recorded over ``window`` at ``t``, when both semantics agree."""
-        return self._agree(lambda lo: self.ratio_in(window, t, lo, raw=raw, fed_ok=fed_ok))
+        return self._agree(lambda lo: self.ratio_in(window, t, lo, src=src, fed_ok=fed_ok))
 
-    def traffic_in(self, window: int, t: int, lo: bool) -> Fraction | None:
-        """avg_over_time(total base series[window]) at t (the low-traffic guard)."""
-        key = ("traffic", window, t, lo)
+    def traffic_in(self, window: int, t: int, lo: bool, src: Source) -> Fraction | None:
+        """Events/s averaged over ``window`` at t (the low-traffic guard, slo_rules.
+        average_event_rate): avg_over_time of the base total, or of a level's."""
+        key = ("traffic", window, t, lo, src)
         if key not in self._memo:
-            self._memo[key] = sim.avg_over_time(self.rec[lo][1], t, window, lo)
+            if isinstance(src, Level):
+                self._memo[key] = sim.avg_over_time(self.level(src, lo)[1], t, window - 1, lo)
+            else:
+                self._memo[key] = sim.avg_over_time(self.rec[lo][1], t, window, lo)
         return self._memo[key]
 
-    def traffic(self, window: int, t: int) -> Fraction | None:
-        return self._agree(lambda lo: self.traffic_in(window, t, lo))
+    def traffic(self, window: int, t: int, src: Source) -> Fraction | None:
+        return self._agree(lambda lo: self.traffic_in(window, t, lo, src))
 
 
 def _as_recorded(series: sim.Sampled) -> sim.Recorded:

@@ -31,6 +31,7 @@ Numbers, so that float64 cannot flip a result (promtool 2.42 compares samples ex
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 from fractions import Fraction
 
@@ -43,7 +44,7 @@ from sre_gen.compile.promtool_inputs import (BaseFeed, CounterFeed, Feed, GaugeF
 from sre_gen.compile.rulebase import Rule
 from sre_gen.durations import format_duration, humanize_duration, num
 from sre_gen.model import SLO, BurnTier, GaugeSLI, Service
-from sre_gen.windows import is_raw, slo_windows
+from sre_gen.windows import RAW, Level, Source, is_raw, slo_windows, source
 
 MARGIN = Fraction(1, 50)  # a condition is "clearly" true/false beyond 2% of its threshold
 FIRE_FACTORS = (Fraction(5, 4), Fraction(6, 5), Fraction(13, 10), Fraction(23, 20),
@@ -152,17 +153,34 @@ class SloTests:
     def raw(self, window: int) -> bool:
         return is_raw(window, self.slo, self.st)
 
+    def src(self, window: int) -> Source:
+        return source(window, self.slo, self.st)
+
     def lag(self, window: int, every: int, feed: Feed) -> int:
         """How much later a window sees a step than the workbook's ideal window: 0 for windows
-        computed from raw counters (or fed); for windows derived with sum_over_time from the
-        base series, the base series' own ramp (about half the base window when evaluations are
+        computed from raw counters (or fed). For windows derived with sum_over_time from the
+        base series: the base series' own ramp (about half the base window when evaluations are
         more frequent than the base window) plus one evaluation, because a closed range holds
-        one more sample than the window spans."""
-        if self.raw(window) and not isinstance(self.slo.sli, GaugeSLI):
+        one more sample than the window spans. For windows read from a level: the newest
+        events not yet in a level sample, at most one sample spacing less one evaluation (the
+        level records at the evaluations with ``t % step < interval``: every lcm(step, test
+        interval) in a test; a step starting at an evaluation is counted whole)."""
+        src = self.src(window)
+        if src == RAW and not isinstance(self.slo.sli, GaugeSLI):
             return 0
+        if isinstance(src, Level):
+            return math.lcm(src.step, every) - every
         ramp = max(0, self.base - every) // 2 if not (
             isinstance(feed, BaseFeed) and feed.gauge) else 0
         return ramp + every
+
+    def _lag_text(self, window: int) -> str:
+        src = self.src(window)
+        if isinstance(src, Level):
+            return (f"it reads the {format_duration(src.step)} level, whose newest events "
+                    "wait for the next level sample")
+        return ("about half the base window when evaluations are more frequent, plus one "
+                "evaluation for the closed range")
 
     def expr_labels(self, tier: BurnTier) -> dict[str, str]:
         return dict(self.ids)
@@ -183,12 +201,12 @@ class SloTests:
         theta = self.theta(tier)
         states = []
         for w in (tier.long_window, tier.short_window):
-            v = model.ratio(w, t, raw=self.raw(w), fed_ok=True)
+            v = model.ratio(w, t, src=self.src(w), fed_ok=True)
             if v is None:
                 return None
             states.append(_state(v, theta))
         if self.guard is not None:
-            avg = model.traffic(tier.long_window, t)
+            avg = model.traffic(tier.long_window, t, self.src(tier.long_window))
             if avg is None:
                 return None
             states.append(_state(avg, self.guard, strict=False))
@@ -206,10 +224,10 @@ class SloTests:
         theta = self.theta(tier)
         states = []
         for w in (tier.long_window, tier.short_window):
-            v = model.ratio_in(w, t, lo, raw=self.raw(w), fed_ok=True)
+            v = model.ratio_in(w, t, lo, src=self.src(w), fed_ok=True)
             states.append(False if v is None else _state(v, theta))
         if self.guard is not None:
-            avg = model.traffic_in(tier.long_window, t, lo)
+            avg = model.traffic_in(tier.long_window, t, lo, self.src(tier.long_window))
             states.append(False if avg is None else _state(avg, self.guard, strict=False))
         if False in states:
             return False
@@ -454,6 +472,12 @@ class SloTests:
         lead = gap
         phases, v = self._phases_two_traffic(unit, gap, lead, feed)
         end = phases[-1].end
+        src = self.src(self.slo.window)
+        if isinstance(src, Level) and end < src.step + E:
+            # the SLO window reads a level: check after its first sample, which holds all phases
+            end = pm.ceil_to(src.step + E, E)
+            last = phases[-1]
+            phases[-1] = Phase(last.start, end, last.rate, last.ratio)
         model = feed.model(phases, end, E)
         g = pm.Group(name=f"{self.slo.name}: recorded series, request-weighted windows, budget",
                      interval=step)
@@ -488,7 +512,7 @@ class SloTests:
                     test = pm.value_test(sel(name, ident), ident, t, value)
                     if test:
                         g.expr_tests.append(test)
-            ratio = model.ratio(self.base, t, raw=self.raw(self.base))
+            ratio = model.ratio(self.base, t, src=self.src(self.base))
             if ratio is not None:
                 labels = dict(ident)
                 for test in (pm.value_test(sel(cv.sli_error_ratio(self.base), ident), labels, t,
@@ -514,14 +538,14 @@ class SloTests:
         for w in self.windows:
             if skip_base and w == self.base:
                 continue
-            ratio = model.ratio(w, t, raw=self.raw(w))
+            ratio = model.ratio(w, t, src=self.src(w))
             if ratio is None:
                 continue
             labels = dict(ident)
             test = pm.value_test(sel(cv.sli_error_ratio(w), ident), labels, t, ratio)
             if test:
                 g.expr_tests.append(test)
-        period = model.ratio(self.slo.window, t, raw=self.raw(self.slo.window))
+        period = model.ratio(self.slo.window, t, src=self.src(self.slo.window))
         if period is not None:
             for name, value in ((cv.SLO_PERIOD_BURN_RATE, period / self.budget),
                                 (cv.SLO_BUDGET_REMAINING, 1 - period / self.budget)):
@@ -531,7 +555,7 @@ class SloTests:
 
     def _budget_alert_checks(self, g: pm.Group, model, t: int) -> None:
         """Exhausted and absent alerts are silent while data flows and budget remains."""
-        period = model.ratio(self.slo.window, t, raw=self.raw(self.slo.window))
+        period = model.ratio(self.slo.window, t, src=self.src(self.slo.window))
         if self.exhausted is not None and period is not None and \
                 1 - period / self.budget > MARGIN:
             g.alert_tests.append(pm.alert_test(self.exhausted.alert, t, []))
@@ -554,7 +578,8 @@ class SloTests:
             ratio = Fraction(1) if gauge else min(2 * self.budget, Fraction(1))
         else:  # a 0/1 gauge cannot be bad for half the budget in a few evaluations
             ratio = Fraction(0) if feed.kind == "gauge" else self.budget / 2
-        end = pm.ceil_to(self.base + 2 * E, E)
+        src = self.src(self.slo.window)  # a level's first sample ends its first whole step
+        end = pm.ceil_to(self.base + 2 * E + (src.step if isinstance(src, Level) else 0), E)
         phases = [Phase(0, end + E, Fraction(1) if gauge else self.traffic, ratio)]
         model = feed.model(phases, end, E)
         g = pm.Group(name=f"{self.slo.name}: error budget "
@@ -562,7 +587,7 @@ class SloTests:
         g.inputs = feed.inputs(phases, end)
         # fed_ok: with raw-PromQL SLIs an SLO window short enough to be raw is itself a fed
         # series (its value is the scenario's ratio, which is what the alert reads)
-        period = model.ratio(self.slo.window, end, raw=self.raw(self.slo.window), fed_ok=True)
+        period = model.ratio(self.slo.window, end, src=self.src(self.slo.window), fed_ok=True)
         remaining = 1 - period / self.budget
         g.comments = [f"Error ratio {show(ratio)} from the start: the budget remaining over the "
                       f"SLO window is {show(remaining)}, so {self.exhausted.alert} "
@@ -901,7 +926,7 @@ class SloTests:
         hold = pm.ceil_to(tier.for_seconds, every)
 
         def avg(w: int, t: int, lo: bool) -> Fraction | None:
-            return model.traffic_in(w, t, lo)
+            return model.traffic_in(w, t, lo, self.src(w))
 
         def holds(w: int, t: int, lo: bool, margin: Fraction) -> bool:
             """guard over w (and every ratio condition) true at every evaluation of `for`"""
@@ -998,9 +1023,8 @@ class SloTests:
             f"detection time (1 - S) / e x W x b = {show(self.budget)} / {show(fire)} x "
             f"{format_duration(W)} x {num(tier.burn_rate)} = {_d(detect)}.",
             f"Bound: fires within {_d(detect)} + one evaluation ({format_duration(every)})"
-            + (f" + the derived {format_duration(W)} window's lag ({_d(lag_long)}: about half the "
-               "base window when evaluations are more frequent, plus one evaluation for the "
-               "closed range)" if lag_long else "")
+            + (f" + the derived {format_duration(W)} window's lag ({_d(lag_long)}: "
+               + self._lag_text(W) + ")" if lag_long else "")
             + (f" + for {format_duration(hold)} (in whole evaluations)" if hold else "")
             + f" = {_d(bound)} -> asserted firing at t={format_duration(fired)}.",
         ]
@@ -1101,7 +1125,7 @@ def _condition(tests: SloTests, model, tier: BurnTier, t: int, lo: bool) -> bool
     """Both burn-rate conditions of the tier at t (clearly above the threshold) in the model."""
     theta = tests.theta(tier)
     for w in (tier.long_window, tier.short_window):
-        v = model.ratio_in(w, t, lo, raw=tests.raw(w), fed_ok=True)
+        v = model.ratio_in(w, t, lo, src=tests.src(w), fed_ok=True)
         if v is None or v <= theta * (1 + MARGIN):
             return False
     return True

@@ -22,9 +22,9 @@ from sre_gen import burnrate, prose, promql
 from sre_gen import conventions as cv
 from sre_gen.compile.rulebase import (Group, Rule, alert_annotations, alert_labels, literal,
                                       metadata_labels)
-from sre_gen.durations import format_duration, humanize_duration, num
+from sre_gen.durations import compound_duration, format_duration, humanize_duration, num
 from sre_gen.model import SLI, SLO, EventSource, GaugeSLI, LatencySLI, RatioSLI, Service
-from sre_gen.windows import is_raw, slo_windows
+from sre_gen.windows import RAW, Level, Source, slo_windows, source, used_levels
 
 _BAD_OP = {">": "<=", ">=": "<", "<": ">=", "<=": ">"}
 
@@ -164,15 +164,18 @@ def recording_group(service: Service, slo: SLO) -> Group:
         rules.append(Rule(record=total_name,
                           expr=base_total(slo.sli, base, f"{errors_name}{ident}"), labels=ids,
                           slo=slo.name))
+    for level in used_levels(slo, st):
+        for name, expr in level_exprs(service, slo, level):
+            rules.append(Rule(record=name, expr=expr, labels=ids, slo=slo.name))
     for window in slo_windows(slo, st):
-        w = format_duration(window)
+        src = source(window, slo, st)
         if window == base and not isinstance(slo.sli, GaugeSLI):
             expr = f"{errors_name}{ident}\n/\n{total_name}{ident}"
-        elif is_raw(window, slo, st):
+        elif src == RAW:
             expr = f"{raw_errors(slo.sli, window)}\n/\n{source_total(slo.sli, window)}"
         else:
-            expr = (f"sum_over_time({errors_name}{ident}[{w}])\n/\n"
-                    f"sum_over_time({total_name}{ident}[{w}])")
+            errors_in, total_in = derived_sums(service, slo, window, src)
+            expr = f"{errors_in}\n/\n{total_in}"
         rules.append(Rule(record=cv.sli_error_ratio(window), expr=expr, labels=ids,
                           slo=slo.name))
     for tier in slo.tiers:  # read by the slower tiers' suppression (tier_suppression)
@@ -196,6 +199,65 @@ def recording_group(service: Service, slo: SLO) -> Group:
     ]
     return Group(cv.group_slo_recordings(service.name, slo.name), st.evaluation_interval,
                  tuple(rules))
+
+
+def level_name(level: Level) -> tuple[str, str]:
+    """(errors, total) record names of a level."""
+    return cv.sli_errors_step(level.step), cv.sli_total_step(level.step)
+
+
+def level_exprs(service: Service, slo: SLO, level: Level) -> list[tuple[str, str]]:
+    """The two rules of a level: events per second averaged over each ``level.step``, recorded
+    at the first evaluation of the step only (``vector(time()) % step < interval``), so
+    consecutive samples tile time and a window of n steps sums n samples. This costs no
+    separate rule group, and promtool, which evaluates every group at its test file's interval,
+    records the same samples as Prometheus (docs/long-windows.md)."""
+    st = service.settings
+    ident = identity(service, slo)
+    aligned = f"\nand on ()\n  vector(time()) % {level.step} < {level.interval}"
+    out = []
+    if level.of is not None:
+        inputs = level_name(level.of)
+    else:
+        inputs = (cv.sli_errors(st.base_window), cv.sli_total(st.base_window))
+    for name, fine in zip(level_name(level), inputs):
+        if level.of is None and not isinstance(slo.sli, GaugeSLI):
+            # a base sample at the step's end is the rate over exactly that step
+            expr = f"{fine}{ident}"
+        else:  # average the finer samples of the step (a gauge's per-evaluation 0/1 samples)
+            expr = f"avg_over_time({fine}{ident}[{compound_duration(level.step - 1)}])"
+        out.append((name, expr + aligned))
+    return out
+
+
+def window_range(window: int, src: Source) -> str:
+    """The range a derived window sums: a level's samples sit exactly one step apart, so one
+    second short of the window holds exactly window / step of them under both Prometheus 2
+    (closed ranges) and 3 (left-open ranges)."""
+    return compound_duration(window - 1) if isinstance(src, Level) else format_duration(window)
+
+
+def derived_sums(service: Service, slo: SLO, window: int, src: Source) -> tuple[str, str]:
+    """(bad, all) events over ``window`` from the base series or a level, in a common unit."""
+    ident = identity(service, slo)
+    if isinstance(src, Level):
+        names = level_name(src)
+    else:
+        names = (cv.sli_errors(service.settings.base_window),
+                 cv.sli_total(service.settings.base_window))
+    w = window_range(window, src)
+    return tuple(f"sum_over_time({n}{ident}[{w}])" for n in names)
+
+
+def average_event_rate(service: Service, slo: SLO, window: int) -> str:
+    """Events per second averaged over ``window`` (the low-traffic guard)."""
+    src = source(window, slo, service.settings)
+    if isinstance(src, Level):
+        total = level_name(src)[1]
+        return f"avg_over_time({total}{identity(service, slo)}[{window_range(window, src)}])"
+    ident = identity(service, slo)
+    return (f"avg_over_time({cv.sli_total(service.settings.base_window)}{ident}"
+            f"[{format_duration(window)}])")
 
 
 def _info_labels(service: Service, slo: SLO) -> tuple:
@@ -270,8 +332,8 @@ def _tier_condition(service: Service, slo: SLO, tier, as_bool: bool = False) -> 
     on = f"on ({cv.LABEL_SERVICE}, {cv.LABEL_SLO})"
     guard = None
     if slo.min_event_rate is not None and not isinstance(slo.sli, GaugeSLI):
-        guard = (f"avg_over_time({cv.sli_total(service.settings.base_window)}{ident}[{lw}]) "
-                 f">{' bool' if as_bool else ''} {num(slo.min_event_rate)}".replace(">", ">=", 1))
+        guard = (f"{average_event_rate(service, slo, tier.long_window)} "
+                 f">={' bool' if as_bool else ''} {num(slo.min_event_rate)}")
     if as_bool:
         parts = [f"({long_} > bool {rate})", f"({short} > bool {rate})"] + (
             [f"({guard})"] if guard else [])

@@ -319,6 +319,7 @@ def build(doc: Document) -> model.Service:
             evaluation_interval=_dur(settings.get("evaluationInterval"), "1m"),
             base_window=_dur(settings.get("baseWindow"), "5m"),
             raw_window_max=_dur(settings.get("rawWindowMax"), "6h"),
+            coarse_levels=settings.get("coarseLevels", True),
             prometheus_rule_labels=_pairs(settings.get("prometheusRuleLabels")),
             alert_prefix=conventions.alert_prefix(name, settings.get("alertPrefix", "")),
         ),

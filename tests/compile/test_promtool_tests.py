@@ -285,10 +285,10 @@ def _condition(tests, tier, model, t: int, lo: bool) -> bool:
     theta = tests.theta(tier)
     ok = True
     for w in (tier.long_window, tier.short_window):
-        v = model.ratio_in(w, t, lo, raw=tests.raw(w), fed_ok=True)
+        v = model.ratio_in(w, t, lo, src=tests.src(w), fed_ok=True)
         ok = ok and v is not None and v > theta
     if tests.guard is not None:
-        avg = model.traffic_in(tier.long_window, t, lo)
+        avg = model.traffic_in(tier.long_window, t, lo, tests.src(tier.long_window))
         ok = ok and avg is not None and avg >= tests.guard
     return ok
 

@@ -116,10 +116,32 @@ def test_long_windows_are_derived_short_ones_raw(example_service) -> None:
     for window in ("30m", "1h", "2h", "6h"):
         assert f"rate(http_requests_total{{job=\"autogen-review-bot\"}}[{window}])" in \
             avail[f"slo:sli_error:ratio_rate{window}"]
-    for window in ("1d", "30d"):
+    # 1d reads the 5m level (288 samples), 30d the 1h level (720 samples), one second short of
+    # the window so the range holds exactly window / step samples in Prometheus 2 and 3
+    for window, level, span in (("1d", "5m", "23h59m59s"), ("30d", "1h", "29d23h59m59s")):
         expr = avail[f"slo:sli_error:ratio_rate{window}"]
-        assert expr.startswith(f"sum_over_time(slo:sli_errors:rate5m{{service=\"autogen-review-bot\"")
-        assert f"sum_over_time(slo:sli_total:rate5m{{" in expr and "http_requests_total" not in expr
+        assert expr.startswith(f"sum_over_time(slo:sli_errors:rate_step{level}{{service="
+                               f"\"autogen-review-bot\"")
+        assert f"sum_over_time(slo:sli_total:rate_step{level}{{" in expr
+        assert f"}}[{span}])" in expr and "http_requests_total" not in expr
+    levels = {r.record: r.expr for r in _rule(groups, slo="availability")
+              if r.record and "rate_step" in r.record}
+    assert levels["slo:sli_errors:rate_step5m"].endswith("vector(time()) % 300 < 60")
+    assert levels["slo:sli_total:rate_step1h"].startswith(
+        "avg_over_time(slo:sli_total:rate_step5m{")
+    assert levels["slo:sli_total:rate_step1h"].endswith("vector(time()) % 3600 < 60")
+
+
+def test_coarse_levels_off_sums_the_base_series(example_service) -> None:
+    import dataclasses
+
+    service = dataclasses.replace(example_service, settings=dataclasses.replace(
+        example_service.settings, coarse_levels=False))
+    groups = rules.recording_groups(service)
+    avail = {r.record: r.expr for r in _rule(groups, slo="availability")}
+    assert not [r for r in avail if "rate_step" in r]
+    assert avail["slo:sli_error:ratio_rate30d"].startswith(
+        'sum_over_time(slo:sli_errors:rate5m{service="autogen-review-bot",slo="availability"}[30d])')
 
 
 def test_numbers_are_canonical(example_service) -> None:

@@ -90,12 +90,13 @@ def _run(promtool: str, folder: Path, test: dict) -> subprocess.CompletedProcess
 
 
 def _run_on_healthy_histogram(promtool: str, folder: Path, alert_rule_test: list[dict],
-                              promql_expr_test: list[dict]) -> subprocess.CompletedProcess:
-    """The rules in ``folder`` over 40 minutes of healthy default-bucket histogram traffic."""
+                              promql_expr_test: list[dict],
+                              minutes: int = 40) -> subprocess.CompletedProcess:
+    """The rules in ``folder`` over ``minutes`` of healthy default-bucket histogram traffic."""
     return _run(promtool, folder, {
         "rule_files": ["recording-rules.yaml", "alerting-rules.yaml"],
         "evaluation_interval": "1m",
-        "tests": [{"interval": "1m", "input_series": _histogram_inputs(40),
+        "tests": [{"interval": "1m", "input_series": _histogram_inputs(minutes),
                    "alert_rule_test": alert_rule_test, "promql_expr_test": promql_expr_test}],
     })
 
@@ -147,15 +148,16 @@ def test_threshold_on_a_python_bucket_is_known_and_healthy(tmp_path: Path, promt
     service = _service(tmp_path, "250ms")
     _write_rules(service, tmp_path)
     base = 'service="shop",slo="latency"'
-    proc = _run_on_healthy_histogram(promtool, tmp_path, alert_rule_test=[
-        {"eval_time": "30m", "alertname": name} for name in (
+    # 65m: the 30d window reads the hourly level, whose first sample is at 1h
+    proc = _run_on_healthy_histogram(promtool, tmp_path, minutes=70, alert_rule_test=[
+        {"eval_time": "65m", "alertname": name} for name in (
             "ShopLatencyErrorBudgetExhausted", "ShopLatencyErrorBudgetBurn",
             "ShopLatencySLIAbsent", "ShopLatencySLIUnknown")], promql_expr_test=[
-        {"expr": f"slo:sli_error:ratio_rate30d{{{base}}}", "eval_time": "30m",
+        {"expr": f"slo:sli_error:ratio_rate30d{{{base}}}", "eval_time": "65m",
          "exp_samples": [{"labels": f"slo:sli_error:ratio_rate30d{{{base}}}",
                           "value": 0}]},
         {"expr": f"slo:period_error_budget_remaining:ratio{{{base}}}",
-         "eval_time": "30m",
+         "eval_time": "65m",
          "exp_samples": [{"labels": f"slo:period_error_budget_remaining:ratio{{{base}}}",
                           "value": 1}]},
     ])
