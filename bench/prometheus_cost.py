@@ -97,6 +97,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import specgen  # noqa: E402
 from livestack import PromClient  # noqa: E402
 
+from sre_gen import conventions as cv  # noqa: E402
+from sre_gen.durations import parse_duration  # noqa: E402
+
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
 PROMTOOL = shutil.which("promtool") or "/usr/bin/promtool"
 DAYS = 31  # raw history: the 30d window plus a day of margin
@@ -111,12 +114,12 @@ TARGET_ACCURACY = 0.001  # our 30d vs the exact ratio over (t_end - 30d, t_end]
 WINDOWS = (("1d", 86400), ("3d", 3 * 86400), ("30d", 30 * 86400))
 # Our recorded series: the base (every evaluation), and the levels (one sample per step), each
 # level sampling the series below it.
-OUR_BASE = ("slo:sli_errors:rate5m", "slo:sli_total:rate5m")
+OUR_BASE = (cv.sli_errors(BASE), cv.sli_total(BASE))
 LEVELS = {  # level record -> (step seconds, the series it samples)
-    "slo:sli_errors:rate_step5m": (300, "slo:sli_errors:rate5m"),
-    "slo:sli_total:rate_step5m": (300, "slo:sli_total:rate5m"),
-    "slo:sli_errors:rate_step1h": (3600, "slo:sli_errors:rate_step5m"),
-    "slo:sli_total:rate_step1h": (3600, "slo:sli_total:rate_step5m"),
+    cv.sli_errors_step(300): (300, cv.sli_errors(BASE)),
+    cv.sli_total_step(300): (300, cv.sli_total(BASE)),
+    cv.sli_errors_step(3600): (3600, cv.sli_errors_step(300)),
+    cv.sli_total_step(3600): (3600, cv.sli_total_step(300)),
 }
 SLOTH_BASE = "slo:sli_error:ratio_rate5m"
 RULE_INTERVAL = 60  # the generated groups' interval (1m): the base is recorded every minute
@@ -510,7 +513,7 @@ def our_rules(workdir: Path, slos: int, layout: str) -> tuple[list[dict], dict[i
     labels = {}
     records: dict[str, int] = {}
     for g in groups:
-        if "alerts" not in g["name"] and _seconds(g.get("interval", "1m")) != RULE_INTERVAL:
+        if "alerts" not in g["name"] and parse_duration(g.get("interval", "1m")) != RULE_INTERVAL:
             raise SystemExit(f"group {g['name']}: interval {g.get('interval')}, the backfill "
                              f"assumes {RULE_INTERVAL}s")
         for r in g["rules"]:
@@ -534,14 +537,6 @@ def sloth_groups(slos: int, layout: str) -> tuple[list[dict], dict[int, str]]:
     return groups, labels
 
 
-def _seconds(duration: str) -> int:
-    parts = re.fullmatch(r"((\d+)h)?((\d+)m)?((\d+)s)?", duration)
-    if not parts or not duration:
-        raise ValueError(f"unsupported duration {duration!r}")
-    h, m, s = (int(parts.group(i) or 0) for i in (2, 4, 6))
-    return 3600 * h + 60 * m + s
-
-
 # The level rules' alignment: `vector(time()) % <step> < <the rules' interval>`.
 ALIGNMENT = re.compile(r"(vector\(time\(\)\) % (\d+) < )(\d+)\b")
 
@@ -552,7 +547,7 @@ def retimed(groups: list[dict], interval: int) -> list[dict]:
     evaluation per step still passes."""
     out = []
     for g in copy.deepcopy(groups):
-        rule_interval = _seconds(g.get("interval", "1m"))
+        rule_interval = parse_duration(g.get("interval", "1m"))
         g["interval"] = f"{interval}s"
         for r in g["rules"]:
             def sub(m: re.Match) -> str:

@@ -27,6 +27,8 @@ from pathlib import Path
 
 import yaml
 
+from sre_gen.durations import parse_duration
+
 ROOT = Path(__file__).resolve().parent.parent
 PROMTOOL = shutil.which("promtool") or "/usr/bin/promtool"
 SPEC = ROOT / "tests" / "data" / "minimal-spec.yaml"  # the README's minimal spec
@@ -78,17 +80,10 @@ def first_true(prom: Path, work: Path, onset: int, ratio: Fraction) -> dict[str,
         raise SystemExit(out[-3000:])
     found: dict[str, int | None] = {name: None for name, _, _ in TIERS}
     for name, t in re.findall(r'tier=\\"([\w-]+)\\"} == 1", time: ([\w]+),', out):
-        sec = parse(t) - onset
+        sec = parse_duration(t) - onset
         if found[name] is None or sec < found[name]:
             found[name] = sec
     return found
-
-
-def parse(text: str) -> int:
-    total = 0
-    for value, unit in re.findall(r"(\d+)([dhms])", text):
-        total += int(value) * {"d": 86400, "h": 3600, "m": 60, "s": 1}[unit]
-    return total
 
 
 def measure(checkout: Path, label: str, ratio: Fraction) -> list[list[str]]:

@@ -326,14 +326,16 @@ class Model:
             self._memo[key] = tuple(out)
         return self._memo[key]
 
-    def _sums(self, window: int, t: int, lo: bool, src: Source):
-        """(bad, all) summed over ``window`` from the base series or a level (slo_rules.
-        derived_sums: a level's range is one second short of the window)."""
+    def _read(self, window: int, lo: bool, src: Source):
+        """((errors, total) series, range) a derived window reads: a level's, over one second
+        short of the window (slo_rules.window_range), or the base series' over the window."""
         if isinstance(src, Level):
-            e_rec, t_rec = self.level(src, lo)
-            span = window - 1
-        else:
-            (e_rec, t_rec), span = self.rec[lo], window
+            return self.level(src, lo), window - 1
+        return self.rec[lo], window
+
+    def _sums(self, window: int, t: int, lo: bool, src: Source):
+        """(bad, all) summed over ``window`` (slo_rules.derived_sums)."""
+        (e_rec, t_rec), span = self._read(window, lo, src)
         return (sim.sum_over_time(e_rec, t, span, lo), sim.sum_over_time(t_rec, t, span, lo))
 
     def ratio_in(self, window: int, t: int, lo: bool, *, src: Source,
@@ -367,10 +369,8 @@ class Model:
         average_event_rate): avg_over_time of the base total, or of a level's."""
         key = ("traffic", window, t, lo, src)
         if key not in self._memo:
-            if isinstance(src, Level):
-                self._memo[key] = sim.avg_over_time(self.level(src, lo)[1], t, window - 1, lo)
-            else:
-                self._memo[key] = sim.avg_over_time(self.rec[lo][1], t, window, lo)
+            (_, total), span = self._read(window, lo, src)
+            self._memo[key] = sim.avg_over_time(total, t, span, lo)
         return self._memo[key]
 
     def traffic(self, window: int, t: int, src: Source) -> Fraction | None:

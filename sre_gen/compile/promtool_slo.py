@@ -174,6 +174,12 @@ class SloTests:
             isinstance(feed, BaseFeed) and feed.gauge) else 0
         return ramp + every
 
+    def period_wait(self) -> int:
+        """Seconds before the SLO window's ratio can exist: a level records its first sample at
+        the end of its first whole step (0 for the base series and raw counters)."""
+        src = self.src(self.slo.window)
+        return src.step if isinstance(src, Level) else 0
+
     def _lag_text(self, window: int) -> str:
         src = self.src(window)
         if isinstance(src, Level):
@@ -472,10 +478,9 @@ class SloTests:
         lead = gap
         phases, v = self._phases_two_traffic(unit, gap, lead, feed)
         end = phases[-1].end
-        src = self.src(self.slo.window)
-        if isinstance(src, Level) and end < src.step + E:
-            # the SLO window reads a level: check after its first sample, which holds all phases
-            end = pm.ceil_to(src.step + E, E)
+        if end < self.period_wait() + E:
+            # check after the SLO window's first level sample, which holds all phases
+            end = pm.ceil_to(self.period_wait() + E, E)
             last = phases[-1]
             phases[-1] = Phase(last.start, end, last.rate, last.ratio)
         model = feed.model(phases, end, E)
@@ -578,8 +583,7 @@ class SloTests:
             ratio = Fraction(1) if gauge else min(2 * self.budget, Fraction(1))
         else:  # a 0/1 gauge cannot be bad for half the budget in a few evaluations
             ratio = Fraction(0) if feed.kind == "gauge" else self.budget / 2
-        src = self.src(self.slo.window)  # a level's first sample ends its first whole step
-        end = pm.ceil_to(self.base + 2 * E + (src.step if isinstance(src, Level) else 0), E)
+        end = pm.ceil_to(self.base + 2 * E + self.period_wait(), E)
         phases = [Phase(0, end + E, Fraction(1) if gauge else self.traffic, ratio)]
         model = feed.model(phases, end, E)
         g = pm.Group(name=f"{self.slo.name}: error budget "

@@ -201,9 +201,12 @@ def recording_group(service: Service, slo: SLO) -> Group:
                  tuple(rules))
 
 
-def level_name(level: Level) -> tuple[str, str]:
-    """(errors, total) record names of a level."""
-    return cv.sli_errors_step(level.step), cv.sli_total_step(level.step)
+def source_names(service: Service, src: Source | None) -> tuple[str, str]:
+    """(errors, total) record names of a level, or of the base series (``src`` not a level)."""
+    if isinstance(src, Level):
+        return cv.sli_errors_step(src.step), cv.sli_total_step(src.step)
+    base = service.settings.base_window
+    return cv.sli_errors(base), cv.sli_total(base)
 
 
 def level_exprs(service: Service, slo: SLO, level: Level) -> list[tuple[str, str]]:
@@ -212,15 +215,10 @@ def level_exprs(service: Service, slo: SLO, level: Level) -> list[tuple[str, str
     consecutive samples tile time and a window of n steps sums n samples. This costs no
     separate rule group, and promtool, which evaluates every group at its test file's interval,
     records the same samples as Prometheus (docs/long-windows.md)."""
-    st = service.settings
     ident = identity(service, slo)
     aligned = f"\nand on ()\n  vector(time()) % {level.step} < {level.interval}"
     out = []
-    if level.of is not None:
-        inputs = level_name(level.of)
-    else:
-        inputs = (cv.sli_errors(st.base_window), cv.sli_total(st.base_window))
-    for name, fine in zip(level_name(level), inputs):
+    for name, fine in zip(source_names(service, level), source_names(service, level.of)):
         if level.of is None and not isinstance(slo.sli, GaugeSLI):
             # a base sample at the step's end is the rate over exactly that step
             expr = f"{fine}{ident}"
@@ -239,25 +237,16 @@ def window_range(window: int, src: Source) -> str:
 
 def derived_sums(service: Service, slo: SLO, window: int, src: Source) -> tuple[str, str]:
     """(bad, all) events over ``window`` from the base series or a level, in a common unit."""
-    ident = identity(service, slo)
-    if isinstance(src, Level):
-        names = level_name(src)
-    else:
-        names = (cv.sli_errors(service.settings.base_window),
-                 cv.sli_total(service.settings.base_window))
-    w = window_range(window, src)
-    return tuple(f"sum_over_time({n}{ident}[{w}])" for n in names)
+    ident, w = identity(service, slo), window_range(window, src)
+    return tuple(f"sum_over_time({n}{ident}[{w}])" for n in source_names(service, src))
 
 
 def average_event_rate(service: Service, slo: SLO, window: int) -> str:
-    """Events per second averaged over ``window`` (the low-traffic guard)."""
+    """Events per second averaged over ``window`` (the low-traffic guard), from the series the
+    window's ratio reads (the base series for a raw window)."""
     src = source(window, slo, service.settings)
-    if isinstance(src, Level):
-        total = level_name(src)[1]
-        return f"avg_over_time({total}{identity(service, slo)}[{window_range(window, src)}])"
-    ident = identity(service, slo)
-    return (f"avg_over_time({cv.sli_total(service.settings.base_window)}{ident}"
-            f"[{format_duration(window)}])")
+    total = source_names(service, src)[1]
+    return f"avg_over_time({total}{identity(service, slo)}[{window_range(window, src)}])"
 
 
 def _info_labels(service: Service, slo: SLO) -> tuple:

@@ -196,6 +196,10 @@ REJECTED = {
         ["s.yaml:6:23: settings.evaluationInterval: base window 5m is shorter than the "
          "evaluation interval 7d: samples between evaluations would never be counted; make "
          "baseWindow at least the evaluation interval"]),
+    "coarseLevels as a string": (
+        BASE.replace("  team: payments\n",
+                     "  team: payments\nsettings:\n  coarseLevels: \"no\"\n"),
+        ["s.yaml:6:17: settings.coarseLevels: expected true or false, got the string 'no'"]),
     "base window longer than rawWindowMax (30d)": (
         BASE.replace("  team: payments\n", "  team: payments\nsettings:\n  baseWindow: 30d\n"),
         ["s.yaml:6:15: settings.baseWindow: base window 30d is longer than rawWindowMax 6h: "
@@ -221,6 +225,23 @@ def test_generate_refuses_the_same_specs_and_writes_nothing(tmp_path: Path) -> N
     assert result.returncode == 3, result.stderr
     assert result.stderr.splitlines()[0] == expected[0]
     assert not (tmp_path / "out").exists()
+
+
+def test_coarse_levels_off_sums_the_base_series_through_the_cli(tmp_path: Path) -> None:
+    """settings.coarseLevels: false: no level series, the 30d window sums the base series, and
+    promtool accepts the rules."""
+    text = BASE.replace("  team: payments\n",
+                        "  team: payments\nsettings:\n  coarseLevels: false\n")
+    result = run(tmp_path, text, "generate")
+    assert result.returncode == 0, result.stderr
+    rules = tmp_path / "out" / "checkout" / "prometheus" / "recording-rules.yaml"
+    text = rules.read_text("utf-8")
+    assert "rate_step" not in text
+    assert 'sum_over_time(slo:sli_errors:rate5m{service="checkout",slo="availability"}[30d])' \
+        in text
+    checked = subprocess.run(["promtool", "check", "rules", str(rules)], capture_output=True,
+                             text=True)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
 def test_values_at_the_bounds_generate_rules_promtool_accepts(tmp_path: Path) -> None:
