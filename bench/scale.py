@@ -18,9 +18,10 @@ alert per service. Two ways of running, both measured by default:
 The CLI runs also run ``sre-gen check`` on the output, and report each command's peak RSS (the
 child's own ``ru_maxrss`` from ``os.wait4``, as ``/usr/bin/time -v`` reports it).
 
-Each time is the median of ``--repeats`` runs, each RSS the maximum. Targets: generate (CLI, end
-to end) of 1,000 SLOs < 3 s, the doubled set costs <= 2.1x, and generate's peak RSS is <= 150 MB
-for 1,000 SLOs and grows <= 2.1x for the doubled set. Exit status 0 when all hold.
+Each time is the median of ``--repeats`` runs, each RSS the maximum. Every run compiles and
+writes everything (``SRE_GEN_NO_CACHE=1``: no output cache). Targets: generate (CLI, end to end)
+of 1,000 SLOs <= 5 s (issue 14), the doubled set costs <= 2.1x, and generate's peak RSS is
+<= 150 MB for 1,000 SLOs and grows <= 2.1x for the doubled set. Exit status 0 when all hold.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import specgen  # noqa: E402
 
 SLOS_PER_SERVICE = 5
-TARGET_SECONDS = 3.0
+TARGET_SECONDS = 5.0  # issue 14 (issue 12 asked < 3 s)
 TARGET_DOUBLING = 2.1
 TARGET_RSS_MB = 150  # peak RSS of `sre-gen generate` for 1,000 SLOs; it must grow linearly
 
@@ -84,6 +85,7 @@ print(json.dumps({"validate": t1 - t0, "compile": t2 - t1, "write": t3 - t2, "to
 def env() -> dict[str, str]:
     e = dict(os.environ)
     e.pop("SRE_GEN_DEBUG", None)
+    e["SRE_GEN_NO_CACHE"] = "1"  # every run compiles and writes everything (no output cache)
     return e
 
 
@@ -193,7 +195,7 @@ def main() -> int:
         mode = "cli" if "cli" in results[small] else "library"
         key = "generate" if mode == "cli" else "total"
         t_small, t_big = results[small][mode][key], results[big][mode][key]
-        ok_time = t_small < TARGET_SECONDS
+        ok_time = t_small <= TARGET_SECONDS
         ok_ratio = t_big / t_small <= TARGET_DOUBLING
         ok_rss = True
         if mode == "cli":
@@ -204,7 +206,7 @@ def main() -> int:
                   f"{r_big:.0f} MB for {big * SLOS_PER_SERVICE:,} ({r_big / r_small:.2f}x, target "
                   f"<= {TARGET_DOUBLING}x): {'holds' if ok_rss else 'MISSED'}")
         print(f"\n{mode} {key}, {small * SLOS_PER_SERVICE:,} SLOs: {t_small:.2f} s "
-              f"(target < {TARGET_SECONDS:g} s: {'holds' if ok_time else 'MISSED'}); doubling "
+              f"(target <= {TARGET_SECONDS:g} s: {'holds' if ok_time else 'MISSED'}); doubling "
               f"{t_big / t_small:.2f}x (target <= {TARGET_DOUBLING}: "
               f"{'holds' if ok_ratio else 'MISSED'})")
         return 0 if ok_time and ok_ratio and ok_rss else 1

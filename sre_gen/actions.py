@@ -65,24 +65,38 @@ def generate(specs: list[Path] | None, out: Path, templates: Path | None = None)
     """Validate every spec (nothing is written unless all are valid), then compile and stage the
     services one at a time into hidden siblings of their folders (memory holds one service's
     output), then swap them in. A failure before the swaps removes the staged folders and leaves
-    <out>/ as it was; each swap replaces one service folder atomically."""
+    <out>/ as it was; each swap replaces one service folder atomically. A service whose folder
+    already holds what would be written (``sre_gen.output.cache``) is left alone."""
     from sre_gen import pipeline
-    from sre_gen.output import write
+    from sre_gen.output import cache, write
 
-    services, rendered = pipeline.render_each(specs, out, pipeline.Context(templates=templates))
+    ctx = pipeline.Context(templates=templates)
+    services = pipeline.load_services(pipeline.discover(specs))
     for svc in services:
         for line in write.recover(out, svc.name):
             echo(line, err=True)
-    staged: list[tuple[object, Path, int]] = []
+    keys = {svc.name: cache.key(svc.spec_path, pipeline.spec_reference(svc.spec_path, out),
+                                templates, pipeline.TARGETS) for svc in services}
+    todo = []
+    for svc in services:
+        n = cache.fresh(out / svc.name, keys[svc.name])
+        if n is None:
+            todo.append(svc)
+        else:
+            echo(f"{svc.spec_path}: up to date ({n} files in {out.as_posix()}/{svc.name}/)")
+    staged: list[tuple[object, Path, dict[str, str]]] = []
     try:
-        for svc, files in rendered:
-            staged.append((svc, write.stage_service(out, svc.name, files), len(files)))
+        for svc in todo:
+            files = pipeline.render_service(svc, out, ctx)
+            staged.append((svc, write.stage_service(out, svc.name, files), cache.digests(files)))
             del files
         while staged:
-            svc, tmp, n = staged[0]
+            svc, tmp, digests = staged[0]
+            cache.forget(out / svc.name)
             write.swap_in(tmp, out / svc.name)
+            cache.record(out / svc.name, keys[svc.name], digests)
             staged.pop(0)
-            echo(f"{svc.spec_path}: wrote {n} files to {out.as_posix()}/{svc.name}/")
+            echo(f"{svc.spec_path}: wrote {len(digests)} files to {out.as_posix()}/{svc.name}/")
     finally:
-        for _svc, tmp, _n in staged:
+        for _svc, tmp, _digests in staged:
             write.discard(tmp)

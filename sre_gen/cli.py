@@ -194,18 +194,26 @@ def test(
         typer.Option("--jobs", "-j", min=1, show_default=False,
                      help="promtool runs in parallel (default: the number of CPUs)."),
     ] = None,
+    keep: Annotated[
+        Path | None,
+        typer.Option("--keep", metavar="DIR", show_default=False,
+                     help="Write the generated proofs (tests/) and the rules each reads "
+                          "(rules/) to this new folder and keep them, to read or rerun one "
+                          "with `promtool test rules DIR/<service>/tests/<file>`."),
+    ] = None,
 ) -> None:
-    """Run promtool on the generated output in <out>/ (run `sre-gen generate` first): `check
-    rules` on the rule files, `test rules` on prometheus/tests/*.yaml and on the spec's own tests
-    in <spec dir>/<spec name>.tests/*.yaml (their rule_files are pointed at the generated rules).
-    Exit 0 when all pass, 1 on a failure or out-of-date output, 4 when promtool is missing or a
-    run exceeds --timeout."""
+    """Prove the checked-in rules in <out>/ with promtool (run `sre-gen generate` first): `check
+    rules` on the rule files; `test rules` on the proofs of every alert, generated in a temporary
+    folder (or prometheus/tests/*.yaml with settings.writePromtoolTests), and on the spec's own
+    tests in <spec dir>/<spec name>.tests/*.yaml (their rule_files are pointed at the generated
+    rules). Exit 0 when all pass, 1 on a failure or out-of-date output, 4 when promtool is
+    missing or a run exceeds --timeout."""
 
     def action() -> int:
         from sre_gen.commands import test as test_command
 
         return test_command.run(specs, out, promtool=promtool, timeout=timeout, jobs=jobs,
-                                echo=typer.echo)
+                                keep=keep, echo=typer.echo)
 
     _run(action)
 

@@ -338,6 +338,8 @@ class Settings:
     raw_window_max: int = 21600  # windows <= this are computed from raw counters
     coarse_levels: bool = True  # longer windows sum 5m/1h level series (windows.Level)
     prometheus_rule_labels: tuple[tuple[str, str], ...] = ()
+    rule_format: str = "files"  # files | prometheusRule | both
+    write_promtool_tests: bool = False  # else sre-gen test generates them in a temporary folder
     dashboard_refresh: str = "1m"
     alert_prefix: str = ""  # CamelCase prefix of every generated alert name (default: service name)
 

@@ -17,9 +17,10 @@ DEFAULT_SPEC_DIR = Path("specs")
 DEFAULT_OUT_DIR = Path("generated")
 
 # One module per target; each exposes build(service, ctx) -> {relative path: text}.
+# (sre_gen.proofs writes prometheus/tests/ only with settings.writePromtoolTests.)
+PROMETHEUS_TARGETS = ("sre_gen.compile.rules", "sre_gen.proofs")
 TARGETS = (
-    "sre_gen.compile.rules",
-    "sre_gen.compile.promtool_tests",
+    *PROMETHEUS_TARGETS,
     "sre_gen.compile.kubernetes",
     "sre_gen.compile.dashboards",
     "sre_gen.compile.runbooks",
@@ -86,10 +87,11 @@ def load_services(paths: list[Path]) -> list[Service]:
     return services
 
 
-def compile_service(service: Service, ctx: Context) -> dict[str, str]:
+def compile_service(service: Service, ctx: Context,
+                    targets: tuple[str, ...] = TARGETS) -> dict[str, str]:
     """Every generated file of one service: relative path -> text (without the header)."""
     files: dict[str, str] = {}
-    for name in TARGETS:
+    for name in targets:
         module = importlib.import_module(name)
         for rel, text in module.build(service, ctx).items():
             if rel in files:
@@ -111,23 +113,25 @@ def spec_reference(spec_path: str, out_dir: Path) -> str:
     return Path(rel).as_posix()
 
 
-def render_service(service: Service, out_dir: Path, ctx: Context) -> dict[str, bytes]:
+def render_service(service: Service, out_dir: Path, ctx: Context,
+                   targets: tuple[str, ...] = TARGETS) -> dict[str, bytes]:
     """Every file of one service as written: ``{relative path: bytes}`` with headers and the
-    ownership manifest."""
+    ownership manifest (of these targets' files only, when not all)."""
     from sre_gen.output import write
 
-    files = compile_service(service, ctx)
+    files = compile_service(service, ctx, targets)
     return write.with_headers(files, spec_reference(service.spec_path, out_dir))
 
 
-def render_each(specs: list[Path] | None, out_dir: Path, ctx: Context):
+def render_each(specs: list[Path] | None, out_dir: Path, ctx: Context,
+                targets: tuple[str, ...] = TARGETS):
     """Validate every spec first (raises SpecError before anything is compiled), then yield
     ``(service, {path: bytes})`` one service at a time, so memory holds one service's output."""
     services = load_services(discover(specs))
 
     def each():
         for svc in services:
-            yield svc, render_service(svc, out_dir, ctx)
+            yield svc, render_service(svc, out_dir, ctx, targets)
 
     return services, each()
 

@@ -4,6 +4,7 @@
   disaster recovery and capacity recordings;
 - prometheus/alerting-rules.yaml: one alert group per SLO, then the other alert groups;
 - prometheus/prometheusrule.yaml: the same groups in a monitoring.coreos.com/v1 PrometheusRule.
+``settings.ruleFormat`` picks the plain files (default), the PrometheusRule object, or both.
 Fields Prometheus 2.42's promtool rejects (query_offset, group labels) are never emitted.
 """
 
@@ -60,10 +61,16 @@ def prometheus_rule(service: Service, groups: list[Group]) -> dict:
 def build(service: Service, ctx: object) -> dict[str, str]:
     recording = recording_groups(service)
     alerting = alerting_groups(service)
+    fmt = service.settings.rule_format
     files = {}
-    if recording:
-        files[cv.RECORDING_RULES_FILE] = yamlfmt.dump({"groups": [group_dict(g) for g in recording]})
-    if alerting:
-        files[cv.ALERTING_RULES_FILE] = yamlfmt.dump({"groups": [group_dict(g) for g in alerting]})
-    files[cv.PROMETHEUS_RULE_FILE] = yamlfmt.dump(prometheus_rule(service, recording + alerting))
+    if fmt in ("files", "both"):
+        if recording:
+            files[cv.RECORDING_RULES_FILE] = yamlfmt.dump(
+                {"groups": [group_dict(g) for g in recording]})
+        if alerting:
+            files[cv.ALERTING_RULES_FILE] = yamlfmt.dump(
+                {"groups": [group_dict(g) for g in alerting]})
+    if fmt in ("prometheusRule", "both"):
+        files[cv.PROMETHEUS_RULE_FILE] = yamlfmt.dump(
+            prometheus_rule(service, recording + alerting))
     return files

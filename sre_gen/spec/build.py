@@ -321,6 +321,8 @@ def build(doc: Document) -> model.Service:
             raw_window_max=_dur(settings.get("rawWindowMax"), "6h"),
             coarse_levels=settings.get("coarseLevels", True),
             prometheus_rule_labels=_pairs(settings.get("prometheusRuleLabels")),
+            rule_format=settings.get("ruleFormat", "files"),
+            write_promtool_tests=settings.get("writePromtoolTests", False),
             alert_prefix=conventions.alert_prefix(name, settings.get("alertPrefix", "")),
         ),
         slos=_slos(doc, spec),

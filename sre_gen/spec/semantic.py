@@ -250,6 +250,16 @@ def _check_settings(c: _Checker) -> None:
         c.warn(where["baseWindow"], f"base window {format_duration(base)} is longer than 1h: "
                "every SLI is then averaged over it, and short alert windows cannot be shorter; "
                "use 5m (the default) unless scrapes are rarer than a minute")
+    fmt = s.get("ruleFormat", "files")
+    if s.get("writePromtoolTests") is True and fmt == "prometheusRule":
+        c.add(("settings", "writePromtoolTests"), "the written promtool tests read the plain "
+              "rule files, and ruleFormat prometheusRule writes none: set ruleFormat to both, or "
+              "drop writePromtoolTests (sre-gen test proves the PrometheusRule's groups either "
+              "way)")
+    if s.get("prometheusRuleLabels") and fmt == "files":
+        c.warn(("settings", "prometheusRuleLabels"), "prometheusRuleLabels has no effect: "
+               "ruleFormat is files (the default), so no PrometheusRule object is written; set "
+               "ruleFormat: prometheusRule (or both) for prometheus-operator")
 
 
 def _settings_seconds(c: _Checker, key: str, default: str) -> int:

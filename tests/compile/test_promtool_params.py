@@ -1,8 +1,11 @@
 """Property test of the generated SLO promtool tests over the parameter space: SLO windows,
 rule evaluation intervals, objectives, SLI kinds and tier forms. Every combination validation
 accepts is generated and every generated test file is run through the real ``promtool test
-rules``: all must pass. Every input value must be an integer below 2^53 or a short decimal, and
-every asserted value must keep at most 10 significant digits, so float64 cannot flip a result.
+rules``, as ``sre-gen test`` runs it by default (each proof with only the rules it reads,
+``sre_gen.proofs.scoped``; the written form, every proof over the whole rule files, is run for
+the README's spec across windows): all must pass. Every input value must be an integer below
+2^53 or a short decimal, and every asserted value must keep at most 10 significant digits, so
+float64 cannot flip a result.
 
 Default mode: a fixed covering sample of the grid (every value of every parameter and every
 pair of values of any two parameters appears), a few minutes on an idle 2-core machine.
@@ -30,7 +33,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sre_gen.compile import promtool_tests, rules
+from sre_gen import proofs
+from sre_gen.compile import rules
 from sre_gen.errors import SpecError
 from sre_gen.pipeline import Context
 from sre_gen.spec import load_service
@@ -163,14 +167,15 @@ def generate(case: Case, root: Path) -> tuple[list[Path], list[str] | None] | No
     service, subset = accepted_service(case, folder)
     if service is None:
         return None
-    out = []
-    for rel, text in {**rules.build(service, Context()),
-                      **promtool_tests.build(service, Context())}.items():
+    from sre_gen.proofs import scoped
+
+    for rel, text in rules.build(service, Context()).items():
         path = folder / "svc" / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, "utf-8")
-        if rel.startswith("prometheus/tests/"):
-            out.append(path)
+    # the proofs as `sre-gen test` runs them by default: each with only the rules it reads
+    groups = scoped.checked_in_groups(folder / "svc")
+    out = [p.path for p in scoped.prepare(service, groups, folder / "svc" / "proofs")]
     return sorted(out), subset
 
 
@@ -382,7 +387,7 @@ def test_readme_minimal_spec_passes_for_common_windows(tmp_path: Path, promtool:
         service = _load(folder, README_SPEC.format(window=window))
         assert service is not None, window
         for rel, text in {**rules.build(service, Context()),
-                          **promtool_tests.build(service, Context())}.items():
+                          **proofs.render(service)}.items():
             path = folder / "checkout" / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, "utf-8")
@@ -400,7 +405,7 @@ def test_counter_starts_keep_the_zero_point_clamp_out(tmp_path: Path, monkeypatc
     least 1.1 average sample spacings before the first sample: Prometheus' zero-point clamp
     cannot change the result, whatever its order with the extrapolation threshold (Prometheus
     2 and 3 differ there)."""
-    from sre_gen.compile import promtool_sim as sim
+    from sre_gen.proofs import sim as sim
 
     real = sim.rate
     seen = []
@@ -423,7 +428,7 @@ def test_counter_starts_keep_the_zero_point_clamp_out(tmp_path: Path, monkeypatc
             folder = tmp_path / case.slug
             folder.mkdir()
             service, _ = accepted_service(case, folder)
-            promtool_tests.build(service, Context())
+            proofs.render(service)
     assert seen
 
 

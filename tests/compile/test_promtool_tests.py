@@ -16,8 +16,11 @@ import yaml
 
 from sre_gen import burnrate
 from sre_gen import conventions as cv
-from sre_gen.compile import promtool_feed, promtool_gotmpl, promtool_tests, rules
-from sre_gen.compile.promtool_model import Group, PromtoolFile
+from sre_gen import proofs
+from sre_gen.compile import rules
+from sre_gen.proofs import feed as proof_feed
+from sre_gen.proofs import gotmpl as proof_gotmpl
+from sre_gen.proofs.model import Group, PromtoolFile
 from sre_gen.durations import parse_duration
 from sre_gen.model import GaugeSLI, Matcher, MetricSelector
 from sre_gen.pipeline import Context
@@ -36,7 +39,7 @@ def _write(tmp: Path, service) -> Path:
     """The service's rule files and tests under tmp/<service>/ (as `generate` lays them out)."""
     folder = tmp / service.name
     for rel, text in {**rules.build(service, Context()),
-                      **promtool_tests.build(service, Context())}.items():
+                      **proofs.render(service)}.items():
         path = folder / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, "utf-8")
@@ -52,7 +55,7 @@ def _promtool_test(promtool: str, files: list[Path]) -> subprocess.CompletedProc
 
 
 def test_example_tests_match_golden(example_service, golden) -> None:
-    files = promtool_tests.build(example_service, Context())
+    files = proofs.render(example_service)
     for rel, text in sorted(files.items()):
         assert rel.startswith(cv.PROMTOOL_TESTS_DIR + "/")
         golden(f"promtool/autogen-review-bot/{Path(rel).name}", text)
@@ -64,9 +67,9 @@ def test_example_tests_match_golden(example_service, golden) -> None:
 def test_output_is_deterministic_across_processes(tmp_path: Path) -> None:
     script = ("import sys, pathlib, hashlib\n"
               "from sre_gen.spec import load_service\n"
-              "from sre_gen.compile import promtool_tests\n"
+              "from sre_gen import proofs\n"
               "svc = load_service(pathlib.Path(sys.argv[1]), 'x.yaml')\n"
-              "files = promtool_tests.build(svc, None)\n"
+              "files = proofs.render(svc)\n"
               "h = hashlib.sha256()\n"
               "for k in sorted(files): h.update(k.encode()); h.update(files[k].encode())\n"
               "print(h.hexdigest())\n")
@@ -82,7 +85,7 @@ def test_output_is_deterministic_across_processes(tmp_path: Path) -> None:
 @pytest.mark.parametrize("spec", [EXAMPLE, *RULE_SPECS], ids=lambda p: p.stem)
 def test_files_are_valid_promtool_test_files(spec: Path) -> None:
     service = _service(spec)
-    files = promtool_tests.build(service, Context())
+    files = proofs.render(service)
     groups = [g.name for g in rules.recording_groups(service)] + \
         [g.name for g in rules.alerting_groups(service)]
     for rel, text in files.items():
@@ -102,7 +105,7 @@ def test_files_are_valid_promtool_test_files(spec: Path) -> None:
 
 
 def test_file_layout_of_the_example(example_service) -> None:
-    files = promtool_tests.build(example_service, Context())
+    files = proofs.render(example_service)
     names = {Path(rel).name for rel in files}
     for slo in example_service.slos:
         assert f"{slo.name}.yaml" in names
@@ -137,8 +140,8 @@ def coverage(service) -> tuple[dict[int, dict[str, int]], list[str]]:
     alerts = rules.all_alerts(service)
     counts = {i: {"firing": 0, "silent": 0} for i in range(len(alerts))}
     untested: list[str] = []
-    for rel, text in promtool_tests.build(service, Context()).items():
-        untested += promtool_tests.untested(text)
+    for rel, text in proofs.render(service).items():
+        untested += proofs.untested(text)
         for group in yaml.safe_load(text)["tests"]:
             for t in group.get("alert_rule_test") or ():
                 expected = [a.get("exp_labels") or {} for a in t.get("exp_alerts") or ()]
@@ -187,14 +190,14 @@ def test_every_alert_of_the_rule_specs_is_covered_or_reported(spec: Path) -> Non
 
 def test_custom_alert_without_tests_is_reported_untested() -> None:
     service = _service(ROOT / "tests" / "specs" / "rules" / "escaping.yaml")
-    files = promtool_tests.build(service, Context())
+    files = proofs.render(service)
     text = files[cv.promtool_section_test_file("custom-alerts")]
     assert "# untested: Hostile (add tests: to the spec)\n" in text
-    assert promtool_tests.untested(text) == ["Hostile (add tests: to the spec)"]
+    assert proofs.untested(text) == ["Hostile (add tests: to the spec)"]
 
 
 def test_custom_alert_cases_come_from_the_spec(example_service) -> None:
-    data = yaml.safe_load(promtool_tests.build(example_service, Context())[
+    data = yaml.safe_load(proofs.render(example_service)[
         cv.promtool_section_test_file("custom-alerts")])
     names = [g["name"] for g in data["tests"]]
     expected = [f"{a.name}: {t.name}" for a in example_service.custom_alerts for t in a.tests]
@@ -208,7 +211,7 @@ def test_custom_alert_cases_come_from_the_spec(example_service) -> None:
 
 
 def _tier_file(service, slo_name: str, tier_name: str) -> dict:
-    files = promtool_tests.build(service, Context())
+    files = proofs.render(service)
     return yaml.safe_load(files[cv.promtool_slo_tier_test_file(slo_name, tier_name)])
 
 
@@ -229,7 +232,7 @@ def test_firing_is_asserted_within_the_workbook_detection_bound(example_service,
               for t in timing["promql_expr_test"]]
     assert "detection and reset" in timing["name"]
     # the burn starts after a clean long window: t0 is the first errored sample's interval
-    text = promtool_tests.build(example_service, Context())[
+    text = proofs.render(example_service)[
         cv.promtool_slo_tier_test_file(slo_name, tier_name)]
     t0 = parse_duration(re.search(r"From t=(\w+): error ratio", text).group(1))
     fire = Fraction(re.search(r"error ratio ([\d.]+) \(", text.split("From t=", 1)[1]).group(1))
@@ -254,7 +257,7 @@ def test_firing_is_asserted_within_the_workbook_detection_bound(example_service,
 
 
 def test_fire_and_below_levels_respect_the_ratio_ceiling(example_service) -> None:
-    files = promtool_tests.build(example_service, Context())
+    files = proofs.render(example_service)
     for slo in example_service.slos:
         for tier in slo.tiers:
             text = files[cv.promtool_slo_tier_test_file(slo.name, tier.name)]
@@ -265,7 +268,7 @@ def test_fire_and_below_levels_respect_the_ratio_ceiling(example_service) -> Non
 
 
 def test_request_weighting_is_asserted_with_uneven_traffic(example_service) -> None:
-    text = promtool_tests.build(example_service, Context())[
+    text = proofs.render(example_service)[
         cv.promtool_slo_test_file("availability")]
     # 4x the traffic at B/4, then 1x at 2B: request-weighted 0.6 B, time-weighted 1.125 B
     assert "request-weighted ratio 0.0003; a time-weighted average of the phases would be " \
@@ -299,11 +302,11 @@ def test_timing_checks_hold_under_prometheus_2_and_3_range_semantics(spec: Path)
     Every ALERTS check of every tier's timing test must come out the same under both semantics
     (checked in the exact model of the rules, with margin-free comparisons), so the generated
     tests do not depend on the promtool version."""
-    from sre_gen.compile.promtool_slo import SloTests
+    from sre_gen.proofs.slo import SloTests
 
     service = _service(spec)
     alerts = rules.all_alerts(service)
-    files = promtool_tests.build(service, Context())
+    files = proofs.render(service)
     checked = 0
     for slo in service.slos:
         tests = SloTests(service, slo, alerts)
@@ -340,13 +343,13 @@ def test_timing_checks_hold_under_prometheus_2_and_3_range_semantics(spec: Path)
 
 
 @pytest.mark.parametrize("value,fn,expected", [
-    (0.75, promtool_gotmpl.humanize_duration, "750ms"),
-    (1.5, promtool_gotmpl.humanize_duration, "1.5s"),
-    (3725, promtool_gotmpl.humanize_duration, "1h 2m 5s"),
-    (1200, promtool_gotmpl.humanize, "1.2k"),
-    (0.0055, promtool_gotmpl.humanize_percentage, "0.55%"),
-    (-1.0, promtool_gotmpl.humanize_percentage, "-100%"),
-    (25970.0, promtool_gotmpl.humanize, "25.97k"),
+    (0.75, proof_gotmpl.humanize_duration, "750ms"),
+    (1.5, proof_gotmpl.humanize_duration, "1.5s"),
+    (3725, proof_gotmpl.humanize_duration, "1h 2m 5s"),
+    (1200, proof_gotmpl.humanize, "1.2k"),
+    (0.0055, proof_gotmpl.humanize_percentage, "0.55%"),
+    (-1.0, proof_gotmpl.humanize_percentage, "-100%"),
+    (25970.0, proof_gotmpl.humanize, "25.97k"),
 ])
 def test_go_formatting(value, fn, expected) -> None:
     assert fn(value) == expected
@@ -354,36 +357,36 @@ def test_go_formatting(value, fn, expected) -> None:
 
 def test_template_expansion() -> None:
     text = 'a {{ "{{" }}x{{ "}}" }} {{ $value | printf "%.2f" }} {{ $labels.job }}'
-    assert promtool_gotmpl.expand(text, 18.0, {"job": "j"}) == "a {{x}} 18.00 j"
-    with pytest.raises(promtool_gotmpl.Unsupported):
-        promtool_gotmpl.expand("{{ $value }}", None)
-    with pytest.raises(promtool_gotmpl.Unsupported):
-        promtool_gotmpl.expand("{{ range $x }}", 1.0)
+    assert proof_gotmpl.expand(text, 18.0, {"job": "j"}) == "a {{x}} 18.00 j"
+    with pytest.raises(proof_gotmpl.Unsupported):
+        proof_gotmpl.expand("{{ $value }}", None)
+    with pytest.raises(proof_gotmpl.Unsupported):
+        proof_gotmpl.expand("{{ range $x }}", 1.0)
 
 
 @pytest.mark.parametrize("pattern,example", [("5..", "500"), ("5\\d\\d", "500"), ("a|b", "a"),
                                              ("[2-3]xx", "2xx"), (".*", ""), ("(foo)+", "foo")])
 def test_regex_example(pattern: str, example: str) -> None:
-    assert promtool_feed.regex_example(pattern) == example
+    assert proof_feed.regex_example(pattern) == example
 
 
 def test_labels_for_avoids_the_excluded_selector() -> None:
     errors = MetricSelector("http_requests_total", (Matcher("job", "=", "a"),
                                                     Matcher("code", "=~", "5..")))
     total = MetricSelector("http_requests_total", (Matcher("job", "=", "a"),))
-    assert promtool_feed.labels_for(errors) == {"job": "a", "code": "500"}
-    assert promtool_feed.labels_for(total, exclude=[errors], prefer={"code": "200"}) == \
+    assert proof_feed.labels_for(errors) == {"job": "a", "code": "500"}
+    assert proof_feed.labels_for(total, exclude=[errors], prefer={"code": "200"}) == \
         {"job": "a"}
     negative = MetricSelector("m", (Matcher("route", "!~", "/healthz|/metrics"),))
-    assert promtool_feed.labels_for(negative) == {}
+    assert proof_feed.labels_for(negative) == {}
 
 
 def test_values_string_compresses_runs_and_keeps_exact_numbers() -> None:
     f = Fraction
-    assert promtool_feed.values_string([0, 60, 120, 180, 180, 180, None, None]) == \
+    assert proof_feed.values_string([0, 60, 120, 180, 180, 180, None, None]) == \
         "0+60x3 180x1 _x2"
-    assert promtool_feed.values_string([f(1, 4), f(1, 4), f(3, 10)]) == "0.25x1 0.3"
-    assert promtool_feed.values_string([f(1, 3)]) == "0.333333333333"
+    assert proof_feed.values_string([f(1, 4), f(1, 4), f(3, 10)]) == "0.25x1 0.3"
+    assert proof_feed.values_string([f(1, 3)]) == "0.333333333333"
 
 
 def test_render_puts_comments_before_groups() -> None:
@@ -444,14 +447,14 @@ slos:
 def test_raw_query_slis_choose_their_feed(tmp_path: Path) -> None:
     spec = tmp_path / "raw.yaml"
     spec.write_text(RAW_SPEC)
-    files = promtool_tests.build(load_service(spec, "raw.yaml"), Context())
+    files = proofs.render(load_service(spec, "raw.yaml"))
     simple = files[cv.promtool_slo_test_file("simple-errors")]
     assert "the queries' counters are fed instead" in simple
     assert 'calls_total{job="raw",result="error"}' in simple
     complex_good = files[cv.promtool_slo_test_file("complex-good")]
     assert "the tests feed the recorded base series" in complex_good
     assert "the SLI queries read their inputs" in complex_good  # the wiring group
-    untested = promtool_tests.untested(files[cv.promtool_slo_test_file("complex-errors")])
+    untested = proofs.untested(files[cv.promtool_slo_test_file("complex-errors")])
     assert untested and all("records 0 (`or vector(0)`)" in u for u in untested)
 
 

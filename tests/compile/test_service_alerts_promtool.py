@@ -11,7 +11,8 @@ from pathlib import Path
 import yaml
 
 from sre_gen import conventions as cv
-from sre_gen.compile import promtool_tests, rules
+from sre_gen import proofs
+from sre_gen.compile import rules
 from sre_gen.pipeline import Context
 from sre_gen.spec import load_service
 
@@ -73,7 +74,7 @@ def test_security_counter_reads_zero_before_its_first_event(example_service, tmp
 def test_generated_security_tests_prove_the_zero_reading(example_service, tmp_path,
                                                          promtool) -> None:
     folder = _write_rules(tmp_path, example_service)
-    files = promtool_tests.build(example_service, Context())
+    files = proofs.render(example_service)
     rel = next(r for r in files if r.endswith(cv.promtool_section_test_file("security")))
     text = files[rel]
     assert "unauthorized-access: no event yet: reads 0" in text

@@ -15,7 +15,8 @@ import pytest
 import yaml
 
 from sre_gen import conventions as cv
-from sre_gen.compile import promtool_tests, rules
+from sre_gen import proofs
+from sre_gen.compile import rules
 from sre_gen.pipeline import Context
 from sre_gen.spec import load_service
 
@@ -184,7 +185,7 @@ def test_generated_tests_prove_unknown_slis(tmp_path: Path, promtool) -> None:
     prom = tmp_path / "prometheus"
     (prom / "tests").mkdir(parents=True)
     _write_rules(service, prom)
-    texts = promtool_tests.build(service, Context())
+    texts = proofs.render(service)
     for rel, text in texts.items():
         (tmp_path / rel).write_text(text)
     for slo in ("latency", "logins", "queue"):

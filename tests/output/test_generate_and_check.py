@@ -134,7 +134,9 @@ def test_unwritable_output_is_an_environment_error(tmp_path: Path) -> None:
 def test_generate_with_cli_runner_and_out_option(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["generate", str(SMALL), "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
-    assert (tmp_path / "out/checkout/prometheus/prometheusrule.yaml").is_file()
+    prom = tmp_path / "out/checkout/prometheus"
+    # by default the plain rule files only: the PrometheusRule object and the proofs are opt-in
+    assert sorted(p.name for p in prom.iterdir()) == ["alerting-rules.yaml", "recording-rules.yaml"]
     result = CliRunner().invoke(app, ["check", str(SMALL), "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
 

@@ -133,20 +133,87 @@ def _generate(spec: Path, out: Path) -> None:
     assert proc.returncode == 0, proc.stderr
 
 
+def _proofs(spec: Path) -> tuple[int, int]:
+    """(test files, test groups) sre-gen generates for ``spec``'s proofs."""
+    from sre_gen import proofs
+    from sre_gen.spec import load_service
+
+    files = proofs.test_files(load_service(spec), whole_rule_files=False)
+    return len(files), sum(len(f.groups) for f in files)
+
+
 @pytest.mark.slow
 def test_sre_gen_test_passes_on_the_generated_example(tmp_path: Path, promtool) -> None:
-    """The example spec's generated output passes with the real promtool."""
+    """The example spec's generated output passes with the real promtool; the proofs are
+    generated when the test runs, none is checked in."""
     out = tmp_path / "generated"
     _generate(EXAMPLE, out)
+    assert not (out / "autogen-review-bot" / "prometheus" / "tests").exists()
     proc = _cli("test", str(EXAMPLE), "--out", str(out), "--promtool", promtool)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
-    tests = sorted((out / "autogen-review-bot" / "prometheus" / "tests").glob("*.yaml"))
-    groups = sum(len(yaml.safe_load(p.read_text())["tests"]) for p in tests)
-    assert f"{len(tests)} test file(s), {groups} test group(s): {len(tests)} passed, 0 failed" \
+    files, groups = _proofs(EXAMPLE)
+    assert files > 40 and groups > 150
+    assert f"{files} test file(s), {groups} test group(s): {files} passed, 0 failed" \
         in proc.stdout
     assert "rules ok: 2 file(s)" in proc.stdout
     assert "warning" not in proc.stderr  # no untested alert in the example
-    assert proc.stdout.count("\nok ") == len(tests)
+    assert proc.stdout.count("\nok ") == files
+
+
+def test_keep_leaves_the_proofs_and_each_reads_only_its_groups(tmp_path: Path, promtool) -> None:
+    """``--keep DIR``: the proofs stay for the user to read and rerun with promtool; each test
+    file reads only the checked-in groups of the part it proves."""
+    out, keep = tmp_path / "generated", tmp_path / "proofs"
+    _generate(SMALL, out)
+    proc = _cli("test", str(SMALL), "--out", str(out), "--promtool", promtool, "--keep", str(keep))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    tests = sorted((keep / "admin" / "tests").glob("*.yaml"))
+    assert len(tests) == _proofs(SMALL)[0]
+    login = yaml.safe_load((keep / "admin" / "tests" / "login.yaml").read_text())
+    assert login["rule_files"] == ["../rules/login.yaml"]
+    groups = yaml.safe_load((keep / "admin" / "rules" / "login.yaml").read_text())["groups"]
+    assert {g["name"] for g in groups} == set(login["group_eval_order"])
+    assert all(":slo:login:" in g["name"] for g in groups)
+    rerun = subprocess.run([promtool, "test", "rules", *map(str, tests)], capture_output=True,
+                           text=True)
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    # a folder that is not empty is refused: the proofs would be mixed with other files
+    proc = _cli("test", str(SMALL), "--out", str(out), "--promtool", promtool, "--keep", str(keep))
+    assert proc.returncode == 2 and "--keep" in proc.stderr and "not an empty folder" in proc.stderr
+
+
+def _variant(tmp_path: Path, settings: str) -> Path:
+    spec = tmp_path / "specs" / "admin.yaml"
+    spec.parent.mkdir(parents=True, exist_ok=True)
+    spec.write_text(SMALL.read_text().replace("service:\n  name: admin\n",
+                                              f"service:\n  name: admin\nsettings: {settings}\n"))
+    return spec
+
+
+@pytest.mark.parametrize("settings, written", [
+    ("{ writePromtoolTests: true }", ["alerting-rules.yaml", "recording-rules.yaml", "tests"]),
+    ("{ ruleFormat: prometheusRule }", ["prometheusrule.yaml"]),
+    ("{ ruleFormat: both, writePromtoolTests: true }",
+     ["alerting-rules.yaml", "prometheusrule.yaml", "recording-rules.yaml", "tests"]),
+])
+def test_rule_formats_and_written_proofs_all_pass(tmp_path: Path, promtool, settings,
+                                                  written) -> None:
+    """What is written follows ruleFormat and writePromtoolTests, and sre-gen test proves the
+    rules in whichever form is checked in."""
+    spec = _variant(tmp_path, settings)
+    out = tmp_path / "generated"
+    _generate(spec, out)
+    assert sorted(p.name for p in (out / "admin" / "prometheus").iterdir()) == written
+    proc = _cli("test", str(spec), "--out", str(out), "--promtool", promtool)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    files, groups = _proofs(SMALL)
+    assert f"{files} test file(s), {groups} test group(s): {files} passed" in proc.stdout
+    if "writePromtoolTests" in settings:  # the checked-in tests run, as reviewed
+        assert f"ok     {out.as_posix()}/admin/prometheus/tests/login.yaml:" in proc.stdout
+        assert len(list((out / "admin" / "prometheus" / "tests").glob("*.yaml"))) == files
+    else:
+        assert "ok     admin: proofs/login.yaml:" in proc.stdout
+    assert "rules ok: " in proc.stdout
 
 
 @pytest.mark.slow
@@ -246,7 +313,7 @@ _CHECK_OK = ('case "$1" in --version) echo "promtool, version 2.42.0";; '
 def test_a_promtool_that_exits_0_silently_passes_nothing(tmp_path: Path) -> None:
     out = tmp_path / "generated"
     _generate(SMALL, out)
-    n = len(list((out / "admin" / "prometheus" / "tests").glob("*.yaml")))
+    n = _proofs(SMALL)[0]
     silent = _fake(tmp_path, "exit 0")
     proc = _cli("test", str(SMALL), "--out", str(out), "--promtool", str(silent))
     assert proc.returncode == 1, proc.stdout + proc.stderr
@@ -261,14 +328,15 @@ def test_a_promtool_that_exits_0_silently_passes_nothing(tmp_path: Path) -> None
     assert proc.stdout.count("\nFAILED ") == n and "\nok " not in proc.stdout
     assert proc.stderr.count("    exit code: 0\n    failed: promtool exited 0 but printed no "
                              "output") == n
-    assert f"    command: {no_tests} test rules {out}/admin/prometheus/tests/" in proc.stderr
+    assert f"    command: {no_tests} test rules " in proc.stderr
+    assert proc.stderr.count("/admin/tests/") == n  # the proofs, generated in a temporary folder
     assert f"{n} test file(s)" in proc.stdout and f"0 passed, {n} failed" in proc.stdout
 
 
 def test_30_mb_of_tool_output_is_clipped(tmp_path: Path) -> None:
     out = tmp_path / "generated"
     _generate(SMALL, out)
-    n = len(list((out / "admin" / "prometheus" / "tests").glob("*.yaml")))
+    n = _proofs(SMALL)[0]
     noisy = _fake(tmp_path, _CHECK_OK.format(
         test="echo FIRST; yes 'promtool says' | head -c 30000000; echo LAST; exit 1"))
     proc = _cli("test", str(SMALL), "--out", str(out), "--promtool", str(noisy), "--jobs", "1")

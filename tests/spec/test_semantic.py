@@ -199,3 +199,23 @@ def test_references_of_the_wrong_type_are_left_to_the_schema() -> None:
 def test_wrong_shapes_never_crash(changes: dict) -> None:
     problems = check(spec(**changes))
     assert isinstance(problems, list)
+
+
+@pytest.mark.parametrize("settings, errors, warnings", [
+    ({"ruleFormat": "prometheusRule", "writePromtoolTests": True},
+     ["settings.writePromtoolTests: the written promtool tests read the plain rule files, and "
+      "ruleFormat prometheusRule writes none: set ruleFormat to both, or drop writePromtoolTests "
+      "(sre-gen test proves the PrometheusRule's groups either way)"], []),
+    ({"prometheusRuleLabels": {"release": "prom"}}, [],
+     ["settings.prometheusRuleLabels: prometheusRuleLabels has no effect: ruleFormat is files "
+      "(the default), so no PrometheusRule object is written; set ruleFormat: prometheusRule (or "
+      "both) for prometheus-operator"]),
+    ({"ruleFormat": "both", "writePromtoolTests": True,
+      "prometheusRuleLabels": {"release": "prom"}}, [], []),
+    ({"ruleFormat": "prometheusRule", "prometheusRuleLabels": {"release": "prom"}}, [], []),
+    ({"writePromtoolTests": False, "ruleFormat": "prometheusRule"}, [], []),
+])
+def test_rule_format_combinations(settings: dict, errors: list, warnings: list) -> None:
+    data = spec(settings=settings)
+    assert check(data) == errors
+    assert check(data, warnings=True) == warnings
