@@ -23,32 +23,37 @@ def echo(text: str, err: bool = False, nl: bool = True) -> None:
 def run(action: Callable[[], int | None], debug: bool = False) -> int:
     """Run ``action``; turn sre-gen's exceptions into messages and exit codes (see errors.py):
     0 ok, 1 check/test failed, 2 usage, 3 invalid spec or template, 4 environment, 123 bug."""
-    from sre_gen import errors
+    from sre_gen import errors, report
 
+    code = _run(action, debug, errors, report.current)
+    report.current.finish(code)
+    return code
+
+
+def _run(action, debug: bool, errors, rep) -> int:
     try:
         return action() or 0
     except errors.SpecError as exc:
         for problem in exc.problems:
-            echo(str(problem), err=True)
+            rep.problem(problem)
         n = len(exc.problems)
-        echo(f"invalid spec: {n} problem{'s' if n != 1 else ''}", err=True)
+        rep.say(f"invalid spec: {n} problem{'s' if n != 1 else ''}", err=True)
         return exc.exit_code
     except errors.SreGenError as exc:
-        echo(f"error: {exc}", err=True)
+        rep.error(str(exc))
         return exc.exit_code
     except KeyboardInterrupt:
-        echo("interrupted", err=True)
+        rep.error("interrupted", prefix="")
         return 130
     except Exception as exc:  # noqa: BLE001 - the internal-error path
         if debug or os.environ.get("SRE_GEN_DEBUG"):
             import traceback
 
             traceback.print_exc()
-        echo(
+        rep.error(
             f"internal error: {type(exc).__name__}: {exc}\n"
             "This is a bug in sre-gen; please report it with the spec that triggers it "
-            "(run with --debug for the traceback).",
-            err=True,
+            "(run with --debug for the traceback).", prefix=""
         )
         return errors.EXIT_INTERNAL
 
@@ -56,9 +61,10 @@ def run(action: Callable[[], int | None], debug: bool = False) -> int:
 def validate(specs: list[Path] | None) -> None:
     from sre_gen import pipeline
 
+    from sre_gen import report
+
     for svc in pipeline.load_services(pipeline.discover(specs)):
-        n = len(svc.slos)
-        echo(f"{svc.spec_path}: ok ({svc.name}: {n} SLO{'' if n == 1 else 's'})")
+        report.current.service(svc.spec_path, svc.name, len(svc.slos))
 
 
 def generate(specs: list[Path] | None, out: Path, templates: Path | None = None) -> None:
@@ -100,3 +106,27 @@ def generate(specs: list[Path] | None, out: Path, templates: Path | None = None)
     finally:
         for _svc, tmp, _digests in staged:
             write.discard(tmp)
+
+
+def check(specs: list[Path] | None, out: Path, templates: Path | None, diff: bool) -> int:
+    """Regenerate in memory, one service at a time, and compare with ``out``."""
+    from sre_gen import errors, pipeline, report
+    from sre_gen.output import write
+
+    services, rendered = pipeline.render_each(specs, out, pipeline.Context(templates=templates))
+    failed = False
+    for svc, files in rendered:  # one service in memory at a time
+        drift = write.compare(out, svc.name, files, diff)
+        for label, paths in (("changed", drift.changed), ("missing", drift.missing),
+                             ("stale", drift.stale)):
+            for path in paths:
+                report.current.drifted(label, path)
+        for text in drift.diffs:
+            report.current.say(text, end="")
+        failed = failed or bool(drift)
+    if failed:
+        report.current.say("generated output is out of date: run `sre-gen generate` and commit",
+                           err=True)
+        return errors.EXIT_FAILED
+    report.current.say(f"up to date: {len(services)} service(s)")
+    return 0

@@ -86,14 +86,32 @@ def _run(action: Callable[[], int | None]) -> None:
     raise typer.Exit(actions.run(action, debug=_state["debug"]))
 
 
+FormatOption = Annotated[
+    str,
+    typer.Option("--format", metavar="text|github|json",
+                 help="text: file:line:col lines; github: GitHub Actions ::error/::warning "
+                      "annotations; json: one JSON document on standard output."),
+]
+
+
+def _use_format(fmt: str) -> None:
+    from sre_gen import report
+
+    if fmt not in report.FORMATS:
+        raise typer.BadParameter(f"{fmt!r} is not one of {', '.join(report.FORMATS)}",
+                                 param_hint="'--format'")
+    report.current = report.Reporter(fmt)
+
+
 @app.command()
-def validate(specs: SpecArgs = None) -> None:
+def validate(specs: SpecArgs = None, fmt: FormatOption = "text") -> None:
     """Check specs against the schema and the semantic rules; print every problem as
-    file:line:col: field.path: message. Exit 0 when valid, 3 when not, 2 when no spec is
-    found."""
+    file:line:col: field.path: message (or --format github|json). Exit 0 when valid, 3 when
+    not, 2 when no spec is found."""
 
     from sre_gen import actions
 
+    _use_format(fmt)
     _run(lambda: actions.validate(specs))
 
 
@@ -129,8 +147,8 @@ def generate(
     out: OutOption = Path("generated"),
     templates: TemplatesOption = None,
 ) -> None:
-    """Compile specs into <out>/<service>/ (rules, tests, dashboards, manifests, runbooks,
-    routing). All specs are compiled before anything is written; each service folder is replaced
+    """Compile specs into <out>/<service>/ (rules, dashboards, manifests, runbooks, routing; the
+    proofs with settings.writePromtoolTests). All specs are compiled before anything is written; each service folder is replaced
     atomically, files no longer produced are removed, files sre-gen does not own are kept.
     Exit 0 when written, 3 when a spec is invalid, 4 when the output is not writable."""
 
@@ -145,35 +163,16 @@ def check(
     out: OutOption = Path("generated"),
     templates: TemplatesOption = None,
     diff: Annotated[bool, typer.Option("--diff", help="Show a unified diff of changes.")] = False,
+    fmt: FormatOption = "text",
 ) -> None:
     """Regenerate in memory and compare with <out>/. Exit 0 when up to date, 1 with the list of
     changed, missing and stale files (the CI and pre-commit gate), 3 when a spec is
     invalid."""
 
-    def action() -> int:
-        from sre_gen import pipeline
-        from sre_gen.output import write
+    from sre_gen import actions
 
-        services, rendered = pipeline.render_each(specs, out,
-                                                  pipeline.Context(templates=templates))
-        failed = False
-        for svc, files in rendered:  # one service in memory at a time
-            drift = write.compare(out, svc.name, files, diff)
-            for label, paths in (("changed", drift.changed), ("missing", drift.missing),
-                                 ("stale", drift.stale)):
-                for path in paths:
-                    typer.echo(f"{label}: {path}")
-            for text in drift.diffs:
-                typer.echo(text, nl=False)
-            failed = failed or bool(drift)
-        if failed:
-            typer.echo("generated output is out of date: run `sre-gen generate` and commit",
-                       err=True)
-            return errors.EXIT_FAILED
-        typer.echo(f"up to date: {len(services)} service(s)")
-        return 0
-
-    _run(action)
+    _use_format(fmt)
+    _run(lambda: actions.check(specs, out, templates, diff))
 
 
 @app.command()

@@ -11,8 +11,10 @@ from sre_gen.model import Service
 
 
 def print_warning(problem: SpecProblem) -> None:
-    sys.stderr.write(f"{problem}\n")
-    sys.stderr.flush()
+    """A warning, reported in the running command's ``--format`` (``sre_gen.report``)."""
+    from sre_gen import report
+
+    report.current.problem(problem)
 
 
 def load_service(path: Path, display: str | None = None,

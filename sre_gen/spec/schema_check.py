@@ -189,9 +189,9 @@ def _check_number(value: float, schema: dict, path: tuple, errors: list[Error]) 
 
 def _check_object(value: dict, schema: dict, path: tuple, errors: list[Error]) -> None:
     props: dict = schema.get("properties", {})
-    for name in schema.get("required", []):
-        if name not in value:
-            errors.append(Error(path, f"missing required key {name!r}"))
+    missing = [name for name in schema.get("required", []) if name not in value]
+    misspelt: set[str] = set()  # missing keys an unknown key is a misspelling of: one report
+    first = len(errors)  # the missing keys are reported first, as the object's own problems
     names = schema.get("propertyNames")
     extra = schema.get("additionalProperties", True)
     for key, item in value.items():
@@ -207,9 +207,14 @@ def _check_object(value: dict, schema: dict, path: tuple, errors: list[Error]) -
         if key in props:
             _check(item, props[key], child, errors)
         elif extra is False:
-            hint = _suggest(key, list(props))
+            close = _closest(key, list(props))
             allowed = ", ".join(props) if len(props) <= 12 else None
-            tail = hint or (f" (allowed: {allowed})" if allowed else "")
+            if close in missing:
+                misspelt.add(close)
+                tail = f" (did you mean {close!r}? it is required)"
+            else:
+                tail = (f" (did you mean {close!r}?)" if close
+                        else f" (allowed: {allowed})" if allowed else "")
             errors.append(Error(child, f"unknown key {shown(key)}{tail}", True))
         elif isinstance(extra, dict):
             _check(item, extra, child, errors)
@@ -224,6 +229,8 @@ def _check_object(value: dict, schema: dict, path: tuple, errors: list[Error]) -
             errors.append(Error(path, f"expected exactly one of: {', '.join(props)}; got {given}"))
         else:
             errors.append(Error(path, f"too many keys: at most {schema['maxProperties']}"))
+    errors[first:first] = [Error(path, f"missing required key {name!r}")
+                           for name in missing if name not in misspelt]
 
 
 def _check_array(value: list, schema: dict, path: tuple, errors: list[Error]) -> None:
@@ -286,7 +293,7 @@ def _one_of(value: object, schema: dict, path: tuple, errors: list[Error]) -> bo
     return False
 
 
-def _suggest(word: str, choices: list[str]) -> str:
+def _closest(word: str, choices: list[str]) -> str | None:
     import difflib  # lazy: only unknown keys need it
 
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
@@ -294,4 +301,9 @@ def _suggest(word: str, choices: list[str]) -> str:
         lowered = {c.lower(): c for c in choices}
         if word.lower() in lowered:
             close = [lowered[word.lower()]]
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    return close[0] if close else None
+
+
+def _suggest(word: str, choices: list[str]) -> str:
+    close = _closest(word, choices)
+    return f" (did you mean {close!r}?)" if close else ""

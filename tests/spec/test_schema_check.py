@@ -99,12 +99,23 @@ def test_bounds() -> None:
 
 
 def test_required_and_unknown_keys_with_suggestions() -> None:
+    # a misspelt required key is one problem (at the misspelling), not also "missing"
     assert messages({"nmae": "a", "colour": 1}) == [
-        ("", "missing required key 'name'", False),
-        ("nmae", "unknown key 'nmae' (did you mean 'name'?)", True),
+        ("nmae", "unknown key 'nmae' (did you mean 'name'? it is required)", True),
         ("colour", "unknown key 'colour' (allowed: name, count, ratio, mode, version, tags, "
                    "labels, kind, source, threshold)", True),
     ]
+
+
+def test_a_required_key_missing_without_a_misspelling_is_reported() -> None:
+    assert messages({"colour": 1}) == [
+        ("", "missing required key 'name'", False),
+        ("colour", "unknown key 'colour' (allowed: name, count, ratio, mode, version, tags, "
+                   "labels, kind, source, threshold)", True),
+    ]
+    # a misspelling of a key that is present is an unknown key only
+    assert messages({"name": "a", "nmae": "b"}) == [
+        ("nmae", "unknown key 'nmae' (did you mean 'name'?)", True)]
 
 
 def test_unknown_key_differing_only_in_case_is_suggested() -> None:
@@ -223,9 +234,8 @@ def test_errors_on_the_example_spec_point_at_the_field(example_data: dict) -> No
         ("slos[1].objective", "expected a number, got the string 'fifty'", False),
         ("autoscaling.behavior.scaleUp.policies[0].type",
          "expected one of: Pods, Percent; got the string 'pods' (did you mean 'Pods'?)", False),
-        ("oncall.receivers[1].slack", "missing required key 'channel'", False),
-        ("oncall.receivers[1].slack.chanel", "unknown key 'chanel' (did you mean 'channel'?)",
-         True),
+        ("oncall.receivers[1].slack.chanel",
+         "unknown key 'chanel' (did you mean 'channel'? it is required)", True),
     ]
 
 
