@@ -256,6 +256,12 @@ def _check_settings(c: _Checker) -> None:
               "rule files, and ruleFormat prometheusRule writes none: set ruleFormat to both, or "
               "drop writePromtoolTests (sre-gen test proves the PrometheusRule's groups either "
               "way)")
+    if fmt in ("prometheusRule", "both") and not s.get("prometheusRuleLabels"):
+        c.warn(("settings", "ruleFormat"), "the PrometheusRule object gets no labels: "
+               "kube-prometheus-stack's default ruleSelector only picks objects labelled "
+               "release: <its Helm release>; set settings.prometheusRuleLabels (e.g. "
+               "{release: kube-prometheus-stack}) unless your Prometheus selects every "
+               "PrometheusRule")
     if s.get("prometheusRuleLabels") and fmt == "files":
         c.warn(("settings", "prometheusRuleLabels"), "prometheusRuleLabels has no effect: "
                "ruleFormat is files (the default), so no PrometheusRule object is written; set "

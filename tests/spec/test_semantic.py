@@ -201,11 +201,17 @@ def test_wrong_shapes_never_crash(changes: dict) -> None:
     assert isinstance(problems, list)
 
 
+NO_LABELS = ("settings.ruleFormat: the PrometheusRule object gets no labels: "
+             "kube-prometheus-stack's default ruleSelector only picks objects labelled release: "
+             "<its Helm release>; set settings.prometheusRuleLabels (e.g. {release: "
+             "kube-prometheus-stack}) unless your Prometheus selects every PrometheusRule")
+
+
 @pytest.mark.parametrize("settings, errors, warnings", [
     ({"ruleFormat": "prometheusRule", "writePromtoolTests": True},
      ["settings.writePromtoolTests: the written promtool tests read the plain rule files, and "
       "ruleFormat prometheusRule writes none: set ruleFormat to both, or drop writePromtoolTests "
-      "(sre-gen test proves the PrometheusRule's groups either way)"], []),
+      "(sre-gen test proves the PrometheusRule's groups either way)"], [NO_LABELS]),
     ({"prometheusRuleLabels": {"release": "prom"}}, [],
      ["settings.prometheusRuleLabels: prometheusRuleLabels has no effect: ruleFormat is files "
       "(the default), so no PrometheusRule object is written; set ruleFormat: prometheusRule (or "
@@ -213,7 +219,7 @@ def test_wrong_shapes_never_crash(changes: dict) -> None:
     ({"ruleFormat": "both", "writePromtoolTests": True,
       "prometheusRuleLabels": {"release": "prom"}}, [], []),
     ({"ruleFormat": "prometheusRule", "prometheusRuleLabels": {"release": "prom"}}, [], []),
-    ({"writePromtoolTests": False, "ruleFormat": "prometheusRule"}, [], []),
+    ({"writePromtoolTests": False, "ruleFormat": "prometheusRule"}, [], [NO_LABELS]),
 ])
 def test_rule_format_combinations(settings: dict, errors: list, warnings: list) -> None:
     data = spec(settings=settings)
