@@ -40,13 +40,14 @@ def _sli(sli: dict) -> model.SLI:
             threshold_seconds=values.latency_seconds(lat["threshold"]),
         )
     g = sli["gauge"]
+    agg = None
     if "query" in g:
         query = g["query"]
     else:
         agg = g.get("aggregation", "avg")
         query = f"{agg}({promql.selector(values.metric_selector(g['metric'], g.get('selector')))})"
     return model.GaugeSLI(query=query, op=g["op"], threshold=to_decimal(g["threshold"]),
-                          aggregation=g.get("aggregation"))
+                          aggregation=agg)
 
 
 def _tiers(policy: dict, slo: dict, window: int) -> tuple[model.BurnTier, ...]:

@@ -25,6 +25,7 @@ SUPPORTED_KEYWORDS = frozenset(
         "required", "propertyNames", "pattern", "enum", "const", "minimum", "maximum",
         "exclusiveMinimum", "exclusiveMaximum", "minLength", "items", "minItems", "uniqueItems",
         "minProperties", "maxProperties", "oneOf",
+        "default",  # an annotation (editors show it): nothing to check
     }
 )  # fmt: skip
 
