@@ -23,14 +23,16 @@ def echo(text: str, err: bool = False, nl: bool = True) -> None:
 def run(action: Callable[[], int | None], debug: bool = False) -> int:
     """Run ``action``; turn sre-gen's exceptions into messages and exit codes (see errors.py):
     0 ok, 1 check/test failed, 2 usage, 3 invalid spec or template, 4 environment, 123 bug."""
-    from sre_gen import errors, report
+    from sre_gen import report
 
-    code = _run(action, debug, errors, report.current)
+    code = _run(action, debug, report.current)
     report.current.finish(code)
     return code
 
 
-def _run(action, debug: bool, errors, rep) -> int:
+def _run(action: Callable[[], int | None], debug: bool, rep) -> int:
+    from sre_gen import errors
+
     try:
         return action() or 0
     except errors.SpecError as exc:
@@ -59,9 +61,7 @@ def _run(action, debug: bool, errors, rep) -> int:
 
 
 def validate(specs: list[Path] | None) -> None:
-    from sre_gen import pipeline
-
-    from sre_gen import report
+    from sre_gen import pipeline, report
 
     for svc in pipeline.load_services(pipeline.discover(specs)):
         report.current.service(svc.spec_path, svc.name, len(svc.slos))

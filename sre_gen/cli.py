@@ -148,8 +148,9 @@ def generate(
     templates: TemplatesOption = None,
 ) -> None:
     """Compile specs into <out>/<service>/ (rules, dashboards, manifests, runbooks, routing; the
-    proofs with settings.writePromtoolTests). All specs are compiled before anything is written; each service folder is replaced
-    atomically, files no longer produced are removed, files sre-gen does not own are kept.
+    proofs with settings.writePromtoolTests). All specs are validated before anything is
+    written; each service folder is replaced atomically, files no longer produced are removed,
+    files sre-gen does not own are kept, and a folder already up to date is left alone.
     Exit 0 when written, 3 when a spec is invalid, 4 when the output is not writable."""
 
     from sre_gen import actions

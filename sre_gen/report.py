@@ -71,9 +71,7 @@ class Reporter:
     def say(self, text: str, err: bool = False, end: str = "\n") -> None:
         """Text output (json: left out)."""
         if self.format != "json":
-            stream = sys.stderr if err else sys.stdout
-            stream.write(text + end)
-            stream.flush()
+            (_err if err else _out)(text, end)
 
     def error(self, text: str, prefix: str = "error: ") -> None:
         """An error that is not at a spec position (usage, environment, internal)."""
@@ -97,13 +95,13 @@ class Reporter:
         sys.stdout.flush()
 
 
-def _out(text: str) -> None:
-    sys.stdout.write(text + "\n")
+def _out(text: str, end: str = "\n") -> None:
+    sys.stdout.write(text + end)
     sys.stdout.flush()
 
 
-def _err(text: str) -> None:
-    sys.stderr.write(text + "\n")
+def _err(text: str, end: str = "\n") -> None:
+    sys.stderr.write(text + end)
     sys.stderr.flush()
 
 

@@ -178,7 +178,7 @@ class Lab:
         self.files = {Path(f.path).name: f
                       for f in proofs.test_files(service, whole_rule_files=False)}
         self.order = {name: list(f.group_order) for name, f in self.files.items()}
-        baseline = scoped.Scope(service, groups)
+        baseline = scoped.Scope(groups)
         self.needs = {name: baseline.needed_by(f) for name, f in self.files.items()}
 
     def readers(self, rid: tuple[int, int]) -> list[str]:
@@ -190,7 +190,7 @@ class Lab:
         """True when test file ``name`` passes against ``groups``."""
         from sre_gen.proofs import scoped
 
-        scope = scoped.Scope(self.service, groups)
+        scope = scoped.Scope(groups)
         f = self.files[name]
         folder = Path(tempfile.mkdtemp(dir=self.root))
         test = scoped.materialize(f, scope.kept_groups(scope.needed_by(f)), folder,

@@ -80,22 +80,21 @@ def _code() -> str:
 
 def key(spec_path: str, spec_reference: str, templates: Path | None,
         targets: tuple[str, ...]) -> str | None:
-    """The key of a service's inputs; None when the spec cannot be read (no caching)."""
-    try:
-        spec = Path(spec_path).read_bytes()
-    except OSError:
-        return None
+    """The key of a service's inputs; None when an input cannot be read (no caching: the run
+    itself then reports what it cannot read)."""
     h = hashlib.sha256(_code().encode())
     h.update(f"\0{spec_path}\0{spec_reference}\0{','.join(targets)}\0".encode(
         "utf-8", "surrogateescape"))
-    h.update(hashlib.sha256(spec).digest())
-    if templates is not None:
-        h.update(f"templates\0{os.path.abspath(templates)}\n".encode("utf-8", "surrogateescape"))
-        _walk(str(templates), h)
-        # a template's content, not only its mtime: user templates are edited in place
-        for path in sorted(Path(templates).rglob("*")):
-            if path.is_file():
-                h.update(hashlib.sha256(path.read_bytes()).digest())
+    try:
+        h.update(hashlib.sha256(Path(spec_path).read_bytes()).digest())
+        if templates is not None:  # by content: user templates are edited in place
+            root = Path(templates)
+            for path in sorted(root.rglob("*")):
+                if path.is_file():
+                    h.update(path.relative_to(root).as_posix().encode("utf-8", "surrogateescape")
+                             + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    except OSError:
+        return None
     return h.hexdigest()
 
 

@@ -7,7 +7,7 @@ per section (``sre_gen.proofs.sections``): ``_golden-signals.yaml``, ``_security
 
 Two ways to run them:
 - by default nothing is written: ``sre-gen test`` generates the files in a temporary folder,
-  each with only the checked-in rule groups it exercises (``sre_gen.proofs.scoped``);
+  each with only the checked-in rules it exercises (``sre_gen.proofs.scoped``);
 - with ``settings.writePromtoolTests: true`` they are written to ``prometheus/tests/`` for
   review, reading the whole ``../recording-rules.yaml`` and ``../alerting-rules.yaml``; series
   that keep the other parts' SLI-absent and backup alerts quiet are added (``_add_quiet``).

@@ -94,7 +94,7 @@ class Scope:
     """Which rules each test file needs: the rules its tests assert on (alerts by name, recorded
     series by selector) and, transitively, the rules whose series those read."""
 
-    def __init__(self, service: Service, groups: list[dict]):
+    def __init__(self, groups: list[dict]):
         self.groups = groups
         # rule ids are (group index, rule index); records: name -> [(id, static labels)]
         self.records: dict[str, list[tuple[tuple[int, int], dict[str, str]]]] = {}
@@ -190,7 +190,7 @@ def prepare(service: Service, groups: list[dict], folder: Path):
     into ``folder/rules/`` (same name). Yields each test file (``Prepared``) once written."""
     from sre_gen import proofs
 
-    scope = Scope(service, groups)
+    scope = Scope(groups)
     for f in proofs.iter_test_files(service, whole_rule_files=False):
         dest = materialize(f, scope.kept_groups(scope.needed_by(f)), folder, list(f.group_order))
         yield Prepared(dest, dest.name, len(f.groups), list(f.untested))

@@ -25,7 +25,7 @@ def _names(groups: list[dict]) -> set[str]:
 
 def test_closure_follows_records_and_respects_static_labels(example_service) -> None:
     groups = _groups(example_service)
-    scope = scoped.Scope(example_service, groups)
+    scope = scoped.Scope(groups)
     kept = scope.kept_groups(scope.needed_ids({"AutogenReviewBotAvailabilityErrorBudgetBurn"}, []))
     # only the availability SLO's groups: every other SLO records the same names with other labels
     assert {g["name"] for g in kept} == {
@@ -46,7 +46,7 @@ def test_closure_follows_records_and_respects_static_labels(example_service) -> 
 
 def test_an_expression_and_alerts_reads_pull_what_they_read(example_service) -> None:
     groups = _groups(example_service)
-    scope = scoped.Scope(example_service, groups)
+    scope = scoped.Scope(groups)
     # a recorded series with a matcher: only the SLO whose static labels agree
     ids = scope.needed_ids(set(), ['slo:period_burn_rate:ratio{slo="latency-p99"}'])
     assert {g["name"] for g in scope.kept_groups(ids)} == {
