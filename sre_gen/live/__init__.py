@@ -1,0 +1,2 @@
+"""The layer that talks to a live Prometheus (lint, backtest, budget): one HTTP client
+(``sre_gen.live.client``) over the model. Nothing here is imported by validate/generate."""
