@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up a development environment: .venv with sre-gen and its test dependencies, plus the real
 # promtool, prometheus, amtool and alertmanager from Debian's prometheus / prometheus-alertmanager
-# packages when missing (the live tests start a real Prometheus and Alertmanager on 127.0.0.1).
+# packages and vmalert from victoria-metrics when missing (the live tests start a real Prometheus and Alertmanager on 127.0.0.1).
 # Idempotent: safe to run again; it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +24,10 @@ if ! command -v promtool >/dev/null 2>&1 || ! command -v prometheus >/dev/null 2
 fi
 if ! command -v amtool >/dev/null 2>&1 || ! command -v prometheus-alertmanager >/dev/null 2>&1; then
   missing+=(prometheus-alertmanager)
+fi
+# vmalert (the tests load every generated rule file with `vmalert -dryRun`)
+if ! command -v vmalert >/dev/null 2>&1; then
+  missing+=(victoria-metrics)
 fi
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then SUDO=(); elif command -v sudo >/dev/null 2>&1; then SUDO=(sudo); else

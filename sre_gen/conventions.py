@@ -42,7 +42,7 @@ RESERVED_LABELS = frozenset({
 })
 
 # ---- SLO recording rules ------------------------------------------------------------------------
-SLO_INFO = "sre_gen_slo_info"
+SLO_INFO = "slo:info:const"  # level:metric:operations, as mimirtool rules check --strict wants
 SLO_OBJECTIVE = "slo:objective:ratio"
 SLO_ERROR_BUDGET = "slo:error_budget:ratio"
 SLO_TIME_WINDOW = "slo:time_window:seconds"
@@ -189,6 +189,11 @@ def group_slo_alerts(service: str, slo: str) -> str:
     return f"sre-gen:{service}:slo:{slo}:alerts"
 
 
+def group_part(name: str, part: int) -> str:
+    """A group split at settings.maxRulesPerGroup: ``<name>:1``, ``<name>:2``, ..."""
+    return f"{name}:{part}"
+
+
 def group_named(service: str, section: str) -> str:
     """golden-signals, custom, security, disaster-recovery, capacity, autoscaling."""
     return f"sre-gen:{service}:{section}"
@@ -197,6 +202,14 @@ def group_named(service: str, section: str) -> str:
 # ---- files and URLs -----------------------------------------------------------------------------
 PROMETHEUS_DIR = "prometheus"
 RECORDING_RULES_FILE = "prometheus/recording-rules.yaml"
+PROMETHEUS_RULE_MAX_BYTES = 200 * 1024  # JSON of one PrometheusRule; kubectl's annotation: 256 KiB
+
+
+def prometheus_rule_name(service: str, slo: str | None = None) -> str:
+    return f"{service}-sre-gen" + (f"-slo-{slo}" if slo else "")
+
+
+
 ALERTING_RULES_FILE = "prometheus/alerting-rules.yaml"
 PROMETHEUS_RULE_FILE = "prometheus/prometheusrule.yaml"
 PROMTOOL_TESTS_DIR = "prometheus/tests"

@@ -342,6 +342,8 @@ class Settings:
     write_promtool_tests: bool = False  # else sre-gen test generates them in a temporary folder
     dashboard_refresh: str = "1m"
     alert_prefix: str = ""  # CamelCase prefix of every generated alert name (default: service name)
+    max_rules_per_group: int = 20  # larger groups are split (Grafana Mimir's default ruler limit)
+    partial_response_strategy: str = ""  # Thanos Ruler: abort | warn, on the PrometheusRule only
 
 
 @dataclass(frozen=True)

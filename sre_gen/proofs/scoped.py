@@ -44,8 +44,13 @@ def checked_in_groups(folder: Path) -> list[dict] | None:
                 groups += (_load(p.read_text("utf-8")) or {}).get("groups") or []
         return groups
     obj = folder / cv.PROMETHEUS_RULE_FILE
-    if obj.is_file():
-        return ((_load(obj.read_text("utf-8")) or {}).get("spec") or {}).get("groups") or []
+    if obj.is_file():  # one object, or several (a large service: one YAML document each)
+        import yaml
+
+        docs = yaml.load_all(obj.read_text("utf-8"),
+                             Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        return [{k: v for k, v in g.items() if k != "partial_response_strategy"}
+                for doc in docs for g in ((doc or {}).get("spec") or {}).get("groups") or []]
     return None
 
 

@@ -325,6 +325,8 @@ def build(doc: Document) -> model.Service:
             rule_format=settings.get("ruleFormat", "files"),
             write_promtool_tests=settings.get("writePromtoolTests", False),
             alert_prefix=conventions.alert_prefix(name, settings.get("alertPrefix", "")),
+            max_rules_per_group=int(settings.get("maxRulesPerGroup", 20)),
+            partial_response_strategy=settings.get("partialResponseStrategy", ""),
         ),
         slos=_slos(doc, spec),
         policy=_policy(spec),

@@ -262,6 +262,11 @@ def _check_settings(c: _Checker) -> None:
                "release: <its Helm release>; set settings.prometheusRuleLabels (e.g. "
                "{release: kube-prometheus-stack}) unless your Prometheus selects every "
                "PrometheusRule")
+    if s.get("partialResponseStrategy") and fmt == "files":
+        c.warn(("settings", "partialResponseStrategy"), "partialResponseStrategy has no effect: "
+               "it is written only on the PrometheusRule object's groups (promtool, Prometheus "
+               "and vmalert reject the field in plain rule files), and ruleFormat is files; set "
+               "ruleFormat: prometheusRule (or both) for Thanos Ruler via prometheus-operator")
     if s.get("prometheusRuleLabels") and fmt == "files":
         c.warn(("settings", "prometheusRuleLabels"), "prometheusRuleLabels has no effect: "
                "ruleFormat is files (the default), so no PrometheusRule object is written; set "
@@ -713,6 +718,12 @@ def _check_labels(c: _Checker) -> None:
                 elif path in metadata and key in conventions.RESERVED_LABELS:
                     c.add(path + (key,), f"label {key!r} is set by sre-gen itself; choose "
                                          "another name for this metadata label", key=True)
+                elif path in metadata and isinstance(node[key], str) and (
+                        "{{" in node[key] or "}}" in node[key]):
+                    c.add(path + (key,), "a metadata label value may not contain '{{' or '}}': "
+                          f"it is a label of the recording rule {conventions.SLO_INFO}, which "
+                          "Prometheus keeps as written and vmalert expands as a Go template, "
+                          "so the text could not mean the same in both")
 
 
 def _check_alert_names(c: _Checker) -> None:

@@ -502,7 +502,8 @@ def run_case(case: Case, work: Path, tally: Tally, generate: bool) -> list[tuple
         files.append((rules, case))
     for crd in sorted(out.glob("*/prometheus/prometheusrule.yaml")):
         groups = folder / "prometheusrule-groups.yaml"  # the CRD's spec is a rule file
-        groups.write_text(yaml.safe_dump(yaml.safe_load(crd.read_text())["spec"]))
+        groups.write_text(yaml.safe_dump({"groups": [  # one object, or several (documents)
+            g for doc in yaml.safe_load_all(crd.read_text()) for g in doc["spec"]["groups"]]}))
         files.append((groups, case))
     files += [(am, case) for am in sorted(out.glob("*/alertmanager/alertmanager.yml"))]
     return files
