@@ -80,6 +80,7 @@ def replayed(history, service, tmp_path_factory):
     def then(done):
         checks["compare"] = _compare(done.store, source, groups, start, end)
         checks["levels"] = _levels(done.store, service, start, end)
+        checks["calm"] = analyze.analyze(service, done.store, start, end, STEP, 5)
         return done, analyze.analyze(service, done.store, start, end, STEP, 2)
 
     began = time.monotonic()
@@ -233,6 +234,21 @@ def test_cli_exit_codes_and_report_files(cli_reports):
     # same replay, same bytes: the PNGs of both runs are identical
     for name in ("availability-budget.png", "availability-burn.png"):
         assert (base / "calm" / name).read_bytes() == (base / "flagged" / name).read_bytes()
+
+
+def test_same_history_same_report_bytes(cli_reports, replayed, service):
+    """The CLI's report (another process, another victoria-metrics) equals the report of the
+    in-process replay, byte for byte."""
+    base, _flagged, _calm = cli_reports
+    from sre_gen.live.backtest import plots, report
+
+    result = replayed[2]["calm"]
+    images = plots.plots(result, service)
+    assert sorted(images) == ["availability-budget.png", "availability-burn.png"]
+    for name, data in images.items():
+        assert (base / "calm" / name).read_bytes() == data, name
+    assert (base / "calm" / "summary.md").read_text() == report.summary_md(result)
+    assert (base / "calm" / "index.html").read_text() == report.index_html(result, images)
 
 
 def test_pngs_are_real_images(cli_reports):

@@ -153,20 +153,17 @@ def episodes(points: list[tuple[float, float]], interval: int) -> list[Episode]:
     return out
 
 
-def _points(store: Prometheus, selector: str, start: float, end: float) -> list[tuple[float, float]]:
-    series = store.samples(selector, start - 1, end)
-    return sorted(p for s in series for p in s.points)
-
-
-def _by_series(store: Prometheus, selector: str, start: float, end: float):
-    return store.samples(selector, start - 1, end)
+def _points(store: Prometheus, selector: str, start: float,
+            end: float) -> list[tuple[float, float]]:
+    """The samples of ``selector`` in [start, end] (one series expected)."""
+    return sorted(p for s in store.samples(selector, start - 1, end) for p in s.points)
 
 
 def analyze(service: Service, store: Prometheus, start: float, end: float, interval: int,
             threshold: float) -> Result:
     weeks = (end - start) / WEEK
     alerts = []
-    for s in _by_series(store, f'{cv.ALERTS}{{alertstate="firing"}}', start, end):
+    for s in store.samples(f'{cv.ALERTS}{{alertstate="firing"}}', start - 1, end):
         labels = tuple(sorted((k, v) for k, v in s.labels.items()
                               if k not in ("__name__", cv.LABEL_ALERTSTATE)))
         eps = tuple(episodes(list(s.points), interval))

@@ -42,6 +42,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -288,6 +289,15 @@ def copy_inputs(source: Prometheus, store: Prometheus, selectors: list[str], sta
     return copied
 
 
+def _kill_group(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait()
+
+
 def _rfc3339(at: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at))
 
@@ -310,14 +320,22 @@ def run_layer(layer: Layer, store: Prometheus, workdir: Path, index: int, start:
             f"-replay.maxDatapointsPerQuery={min(points, MAX_POINTS)}",
             "-replay.rulesDelay=0s", "-replay.ruleRetryAttempts=1",
             "-replay.disableProgressBar", "-remoteWrite.flushInterval=100ms",
-            "-disableAlertgroupLabel", "-datasource.queryTimeAlignment=false", "-datasource.queryStep=0s",
+            "-disableAlertgroupLabel", "-datasource.queryTimeAlignment=false",
+            "-datasource.queryStep=0s",  # the step is the group's interval (default: 5m)
             f"-httpListenAddr=127.0.0.1:{_free_port()}", "-loggerLevel=INFO"]
     log = workdir / f"vmalert-{index}.log"
+    written = 0
     with log.open("w", encoding="utf-8") as out:
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, text=True, start_new_session=True)
-        written = 0
-        deadline = time.monotonic() + timeout
+        expired = threading.Event()
+
+        def kill() -> None:  # the watchdog: a vmalert that hangs silently is stopped too
+            expired.set()
+            _kill_group(proc)
+
+        watchdog = threading.Timer(timeout, kill)
+        watchdog.start()
         try:
             assert proc.stdout is not None
             for line in proc.stdout:
@@ -327,17 +345,13 @@ def run_layer(layer: Layer, store: Prometheus, workdir: Path, index: int, start:
                 found = _IMPORTED.search(line)
                 if found:
                     written = int(found.group(1))
-                if time.monotonic() > deadline:
-                    raise errors.EnvironmentProblem(
-                        f"vmalert -replay did not finish within --timeout {timeout:g} s")
-            code = proc.wait(timeout=max(1.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            raise errors.EnvironmentProblem(
-                f"vmalert -replay did not finish within --timeout {timeout:g} s") from None
+            code = proc.wait()
         finally:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+            watchdog.cancel()
+            _kill_group(proc)
+    if expired.is_set():
+        raise errors.EnvironmentProblem(
+            f"vmalert -replay did not finish within --timeout {timeout:g} s (layer {index + 1})")
     if code != 0:
         raise errors.EnvironmentProblem(
             f"vmalert -replay failed (exit {code}): {' '.join(argv)}\n"
@@ -356,8 +370,6 @@ def replay(groups: list[dict], source: Prometheus, start: float, end: float, int
     progress = Progress(stream, len(names) + sum(layer.rules for layer in plan))
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="sre-gen-backtest-", dir=workdir) as tmp:
-        if os.environ.get("SRE_GEN_BACKTEST_KEEP"):
-            tmp = os.environ["SRE_GEN_BACKTEST_KEEP"]
         work = Path(tmp)
         with victoria_metrics(work) as store:
             done = Replayed(store, start, end, interval, names, layers=len(plan))

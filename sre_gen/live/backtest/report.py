@@ -66,7 +66,7 @@ def text(result: Result) -> str:
                      f"fired {len(a.episodes)}x, total {dur(a.total_seconds)}, longest "
                      f"{dur(a.longest_seconds)}, {rate(a.per_week)}/week{flag}")
     for sev, paging, n, per_week in result.by_severity:
-        lines.append(f"  severity {sev}: {n} firing episodes, {rate(per_week)}/week"
+        lines.append(f"  severity {sev}: fired {n}x, {rate(per_week)}/week"
                      f"{' (pages)' if paging else ''}")
     for s in result.slos:
         if not s.has_data:
