@@ -88,8 +88,12 @@ def run(specs: list[Path] | None, prometheus: str, since: str, until: str | None
         end = math.floor(end_at / interval) * interval
         start = math.ceil((end - period) / interval) * interval
 
-        def then(done, service=service, start=start, end=end, interval=interval):
-            return done, analyze.analyze(service, done.store, start, end, interval, max_pages)
+        every = {r["alert"]: parse_duration(g["interval"]) for g in groups for r in g["rules"]
+                 if "alert" in r}
+
+        def then(done, service=service, start=start, end=end, interval=interval, every=every):
+            return done, analyze.analyze(service, done.store, start, end, interval, max_pages,
+                                         every)
 
         done, result = replay.replay(groups, source, start, end, interval, stream=stream,
                                      timeout=timeout, then=then)

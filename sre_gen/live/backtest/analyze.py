@@ -160,17 +160,21 @@ def _points(store: Prometheus, selector: str, start: float,
 
 
 def analyze(service: Service, store: Prometheus, start: float, end: float, interval: int,
-            threshold: float) -> Result:
+            threshold: float, intervals: dict[str, int] | None = None) -> Result:
+    """``interval``: the replay's step; ``intervals``: an alert's own group interval by name
+    (default ``interval``), which its episodes are measured in."""
     weeks = (end - start) / WEEK
+    intervals = intervals or {}
     alerts = []
     for s in store.samples(f'{cv.ALERTS}{{alertstate="firing"}}', start - 1, end):
         labels = tuple(sorted((k, v) for k, v in s.labels.items()
                               if k not in ("__name__", cv.LABEL_ALERTSTATE)))
-        eps = tuple(episodes(list(s.points), interval))
+        name = s.labels.get(cv.LABEL_ALERTNAME, "")
+        eps = tuple(episodes(list(s.points), intervals.get(name, interval)))
         sev = dict(labels).get(cv.LABEL_SEVERITY, "")
         paging = pages(service, sev)
         per_week = len(eps) / weeks if weeks > 0 else 0.0
-        alerts.append(AlertResult(s.labels.get(cv.LABEL_ALERTNAME, ""), labels, sev, paging,
+        alerts.append(AlertResult(name, labels, sev, paging,
                                   eps, per_week, paging and per_week > threshold))
     alerts.sort(key=lambda a: (a.alertname, a.labels))
     severities: dict[str, list[int]] = {}
@@ -178,7 +182,8 @@ def analyze(service: Service, store: Prometheus, start: float, end: float, inter
         severities.setdefault(a.severity, [0])[0] += len(a.episodes)
     by_severity = [(sev, pages(service, sev), n[0], n[0] / weeks if weeks > 0 else 0.0)
                    for sev, n in sorted(severities.items())]
-    slos = [_slo(service, slo, store, start, end, interval, alerts) for slo in service.slos]
+    slos = [_slo(service, slo, store, start, end, service.settings.evaluation_interval, alerts)
+            for slo in service.slos]
     return Result(service.name, start, end, interval, threshold, alerts, slos, by_severity)
 
 

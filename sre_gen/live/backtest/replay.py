@@ -223,18 +223,20 @@ class _Server:
 
 
 @contextmanager
-def victoria_metrics(workdir: Path) -> Iterator[Prometheus]:
-    """A single-node victoria-metrics on 127.0.0.1 over ``workdir``/vm-data, stopped on exit."""
+def victoria_metrics(workdir: Path, timeout: float = 3600) -> Iterator[Prometheus]:
+    """A single-node victoria-metrics on 127.0.0.1 over ``workdir``/vm-data, stopped on exit;
+    one query may take ``timeout`` seconds (its default is 30 s)."""
     binary = tool("victoria-metrics")
     port = _free_port()
     server = _Server([
         binary, f"-storageDataPath={workdir / 'vm-data'}", f"-httpListenAddr=127.0.0.1:{port}",
         "-retentionPeriod=100y", "-search.disableCache", "-search.latencyOffset=0s",
-        f"-search.maxPointsPerTimeseries={MAX_POINTS + 10}", "-loggerLevel=ERROR"],
+        f"-search.maxPointsPerTimeseries={MAX_POINTS + 10}",
+        f"-search.maxQueryDuration={int(math.ceil(timeout))}s", "-loggerLevel=ERROR"],
         workdir / "victoria-metrics.log")
     try:
         server.wait_ready(f"http://127.0.0.1:{port}/health")
-        yield Prometheus(f"http://127.0.0.1:{port}", timeout=300)
+        yield Prometheus(f"http://127.0.0.1:{port}", timeout=timeout)
     finally:
         server.stop()
 
@@ -371,7 +373,7 @@ def replay(groups: list[dict], source: Prometheus, start: float, end: float, int
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="sre-gen-backtest-", dir=workdir) as tmp:
         work = Path(tmp)
-        with victoria_metrics(work) as store:
+        with victoria_metrics(work, timeout) as store:
             done = Replayed(store, start, end, interval, names, layers=len(plan))
             done.samples_copied = copy_inputs(source, store, names, start - lookback, end,
                                               progress)
