@@ -22,7 +22,9 @@ Limits (README "sre-gen backtest"):
 - the PromQL is evaluated by VictoriaMetrics' MetricsQL engine, not Prometheus': ``rate()``
   does not extrapolate and reads the sample before the window, so a replayed ratio can differ
   from what Prometheus records by the edge of one scrape interval (ratios of counters scraped
-  together agree closely: tests/live/test_backtest.py compares them);
+  together agree: tests/live/test_backtest.py compares every replayed series of an SLO with
+  Prometheus 2.42 evaluating the same expressions, to 1e-9; VictoriaMetrics stores values to
+  about 12 significant digits);
 - recorded series exist only from the start of the replay: a long window (the SLO window) read
   from recorded series covers the replayed part only, as after a fresh deployment;
 - vmalert restarts an alert's ``for`` at each request boundary; sre-gen asks for the whole
