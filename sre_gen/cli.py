@@ -218,6 +218,64 @@ def test(
     _run(action)
 
 
+@app.command()
+def backtest(
+    specs: SpecArgs = None,
+    prometheus: Annotated[
+        str, typer.Option("--prometheus", metavar="URL",
+                          help="The Prometheus (or Prometheus-compatible API) holding the "
+                               "history; credentials from SRE_GEN_PROMETHEUS_TOKEN or "
+                               "SRE_GEN_PROMETHEUS_USER/_PASSWORD.")
+    ] = "http://localhost:9090",
+    since: Annotated[
+        str, typer.Option("--since", metavar="DURATION", help="How far back to replay.")
+    ] = "30d",
+    until: Annotated[
+        str | None,
+        typer.Option("--until", metavar="TIME", show_default=False,
+                     help="End of the period: RFC3339 (2026-01-31T00:00:00Z) or a Unix time "
+                          "(default: now)."),
+    ] = None,
+    report_dir: Annotated[
+        Path | None,
+        typer.Option("--report", metavar="DIR", show_default=False,
+                     help="Write index.html (self-contained), summary.md and PNG plots here "
+                          "(needs matplotlib: pip install 'sre-gen[report]')."),
+    ] = None,
+    max_pages: Annotated[
+        float, typer.Option("--max-pages-per-week", metavar="N",
+                            help="Flag (and exit 1 for) an alert that pages more often.")
+    ] = 2.0,
+    timeout: Annotated[
+        float, typer.Option("--timeout", metavar="SECONDS",
+                            help="Longest one replay run (and one Prometheus request) may take.")
+    ] = 1800.0,
+    ca_file: Annotated[
+        str | None, typer.Option("--ca-file", metavar="PEM", show_default=False,
+                                 help="CA bundle for an https:// Prometheus.")
+    ] = None,
+    insecure: Annotated[
+        bool, typer.Option("--insecure-skip-verify", help="Do not verify the TLS certificate.")
+    ] = False,
+) -> None:
+    """Replay the generated recording and alerting rules over the history of a live Prometheus
+    with vmalert -replay (Debian package victoria-metrics; sre-gen starts a temporary
+    victoria-metrics on 127.0.0.1 for the replayed series and stops it again), then report per
+    alert how often and how long it would have fired and how many pages a week it makes, and
+    per SLO the budget spent, the worst burns and the time each caught burn took to detect.
+    Exit 0 when done, 1 when an alert would page more than --max-pages-per-week, 2 for bad
+    options, 3 for an invalid spec, 4 when Prometheus is unreachable or vmalert /
+    victoria-metrics are not installed."""
+
+    def action() -> int:
+        from sre_gen.commands import backtest as backtest_command
+
+        return backtest_command.run(specs, prometheus, since, until, report_dir, max_pages,
+                                    timeout, ca_file, insecure, echo=typer.echo)
+
+    _run(action)
+
+
 def main() -> None:
     app()
 

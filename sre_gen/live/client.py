@@ -124,6 +124,20 @@ class Prometheus:
         else:
             request = urllib.request.Request(f"{url}?{body}" if body else url)
         request.add_header("Accept", "application/json")
+        raw = self._send(request, path, params)
+        try:
+            doc = json.loads(raw)
+        except ValueError:
+            raise Unreachable(f"{self.url} ({path}) did not answer with the Prometheus HTTP "
+                              f"API's JSON (is this a Prometheus URL?): {raw[:120]!r}") from None
+        if not isinstance(doc, dict) or doc.get("status") != "success":
+            raise QueryRejected(f"Prometheus at {self.url} ({path}) rejected {_params(params)}: "
+                                f"{_api_error(raw) or doc!r}")
+        return doc.get("data")
+
+    def _send(self, request: urllib.request.Request, path: str,
+              params: Iterable[tuple[str, str]] = ()) -> bytes:
+        """Send one request with the credentials; the body of a 2xx answer, else the error."""
         request.add_header("User-Agent", "sre-gen")
         if self._auth:
             request.add_header("Authorization", self._auth)
@@ -131,7 +145,7 @@ class Prometheus:
         try:
             with urllib.request.urlopen(request, timeout=self.timeout,
                                         context=self._context) as resp:
-                raw = resp.read()
+                return resp.read()
         except urllib.error.HTTPError as exc:
             raw = exc.read()
             if exc.code in (400, 422):  # bad_data / execution: the server's own message
@@ -148,15 +162,6 @@ class Prometheus:
             if isinstance(reason, TimeoutError) or "timed out" in str(reason):
                 reason = f"no answer within {self.timeout:g} s (timeout)"
             raise Unreachable(f"cannot reach Prometheus at {self.url}: {reason}") from None
-        try:
-            doc = json.loads(raw)
-        except ValueError:
-            raise Unreachable(f"{what} did not answer with the Prometheus HTTP API's JSON "
-                              f"(is this a Prometheus URL?): {raw[:120]!r}") from None
-        if not isinstance(doc, dict) or doc.get("status") != "success":
-            raise QueryRejected(f"Prometheus at {what} rejected {_params(params)}: "
-                                f"{_api_error(raw) or doc!r}")
-        return doc.get("data")
 
     # -- API ---------------------------------------------------------------------------------
 
@@ -177,6 +182,44 @@ class Prometheus:
                                         ("end", _ts(end)), ("step", f"{step:g}")])
         return [Series(r["metric"], tuple((float(t), _float(v)) for t, v in r["values"]))
                 for r in data.get("result", [])]
+
+    def samples(self, selector: str, start: float, end: float) -> list[Series]:
+        """The raw samples of ``selector`` in (start, end]: an instant query of the range
+        selector ``selector[end - start]`` at ``end`` (no resampling, no extrapolation)."""
+        span = int(round((end - start) * 1000))
+        if span <= 0:
+            return []
+        data = self.get("query", [("query", f"{selector}[{span}ms]"), ("time", _ts(end))])
+        if data.get("resultType") != "matrix":
+            raise QueryRejected(f"{selector!r} over a range returned a "
+                                f"{data.get('resultType')}, not a matrix")
+        return [Series(r["metric"], tuple((float(t), _float(v)) for t, v in r["values"]
+                                          if float(t) > start))
+                for r in data.get("result", [])]
+
+    def import_series(self, series: Iterable[Series]) -> None:
+        """Write samples with VictoriaMetrics' ``/api/v1/import`` (JSON lines; a
+        VictoriaMetrics-only endpoint: Prometheus has no write API over HTTP/JSON)."""
+        lines = []
+        for s in series:
+            if not s.points:
+                continue
+            lines.append(json.dumps({
+                "metric": dict(s.labels),
+                "values": [v for _t, v in s.points],
+                "timestamps": [int(round(t * 1000)) for t, _v in s.points]},
+                separators=(",", ":"), allow_nan=True))
+        if not lines:
+            return
+        request = urllib.request.Request(f"{self.url}/api/v1/import",
+                                         data=("\n".join(lines) + "\n").encode(), method="POST",
+                                         headers={"Content-Type": "application/json"})
+        self._send(request, "import")
+
+    def force_flush(self) -> None:
+        """VictoriaMetrics' ``/internal/force_flush``: what was written so far becomes
+        searchable now (instead of within about a second)."""
+        self._send(urllib.request.Request(f"{self.url}/internal/force_flush"), "force_flush")
 
     def series(self, matchers: Iterable[str], start: float | None = None,
                end: float | None = None) -> list[dict[str, str]]:

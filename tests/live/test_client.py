@@ -48,6 +48,17 @@ def test_instant_and_range_queries_series_labels(prom):
     assert api.buildinfo()["version"].startswith("2.")
 
 
+def test_raw_samples_in_a_half_open_range(prom):
+    """``samples``: the raw samples in (start, end], unresampled, one series per label set."""
+    p, now = prom
+    api = client.Prometheus(p.prom_url)
+    got = api.samples('{__name__="demo_requests_total",code="500"}', now - 300, now)
+    assert [dict(s.labels) for s in got] == [
+        {"__name__": "demo_requests_total", "code": "500", "job": "demo"}]
+    assert got[0].points == tuple((now - 240 + 60 * i, 56.0 + i) for i in range(5))
+    assert api.samples("demo_requests_total", now, now) == []
+
+
 def test_a_rejected_query_says_what_prometheus_said(prom):
     p, _ = prom
     with pytest.raises(client.QueryRejected, match=r"bad_data: .*parse error"):
