@@ -173,7 +173,8 @@ def test_a_spec_read_through_a_symlink_is_named_as_the_link(tmp_path: Path) -> N
         for path in files:
             text = path.read_text()
             if path.suffix in (".yaml", ".md"):
-                assert want in text.split("\n", 1)[0], path
+                head = text.removeprefix("# yamllint disable-file\n")
+                assert want in head.split("\n", 1)[0], path
             assert "checkout-v7" not in text and "vendor" not in text, path
         assert _run(tmp_path, "check").returncode == 0
 
