@@ -261,8 +261,8 @@ def lint(
     nothing, latency thresholds without a histogram bucket, rate() of a gauge or a gauge SLI on
     a counter (from the targets' metadata), stale series and selectors over --max-series.
     Problems are printed as file:line:col: field.path: message (or --format github|json).
-    Exit 0 when clean, 1 on a problem, 3 when a spec is invalid, 4 when Prometheus cannot be
-    reached."""
+    Exit 0 when clean (warnings allowed), 1 on a problem, 2 for bad options, 3 when a spec is
+    invalid, 4 when Prometheus cannot be reached or answers with an error."""
 
     def action() -> int:
         from sre_gen.commands import lint as lint_command

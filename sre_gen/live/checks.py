@@ -123,9 +123,11 @@ class Checker:
                 if m.op == "=" and m.value:
                     values = self.values(u.metric, m.name)
                     if m.value not in values:
+                        note = f" ({m.note})" if m.note else ""
                         out.append(Finding(m.path, (
                             f"no series of {u.metric} has {m.name}={promql.quote(m.value)}"
-                            f"{self._in()}; {m.name} has {_listed(values)}"), warning=u.rare))
+                            f"{self._in()}{note}; {m.name} has {_listed(values)}"),
+                            warning=u.rare))
                 elif m.op == "=~" and not self.count(_with(u.metric, m)):
                     values = self.values(u.metric, m.name)
                     out.append(Finding(m.path, (
@@ -192,9 +194,9 @@ class Checker:
                 f"the bucket of {want} s is written le=\"{same[0]}\" in {use.selector()}, "
                 f"which the generated rules (le=~{promql.quote(pattern)}) do not match"))]
         return [Finding(t.path, (
-            f"no bucket le=\"{want}\" in {use.selector()}; it has {listed}: the SLI counts "
-            "the requests at or under the threshold from the bucket of that bound, so the "
-            "threshold must be one of them (or the histogram given that bucket)"))]
+            f"no bucket le=\"{want}\" in {use.selector()}; it has {listed}: the SLI's rules "
+            "read the bucket of the threshold, so without it the SLI is unknown; use one of "
+            "these bounds, or add the bucket"))]
 
     # -- wording --------------------------------------------------------------------------------
 
@@ -203,8 +205,12 @@ class Checker:
 
     def _absent(self, metric: str) -> str:
         close = difflib.get_close_matches(metric, self.names(), n=3, cutoff=0.75)
-        hint = f"; did you mean {', '.join(close)}?" if close else \
-            " (is it exported, and its target scraped?)"
+        if close:
+            hint = f"; did you mean {', '.join(close)}?"
+        elif ":" in metric:
+            hint = " (a recorded series: is the rule that records it loaded?)"
+        else:
+            hint = " (is it exported, and its target scraped?)"
         return f"no series named {metric}{self._in()}{hint}"
 
 

@@ -85,7 +85,8 @@ class Threshold:
 
 def generated_by_sre_gen(metric: str) -> bool:
     """A series sre-gen's own rules record (a custom alert may read them): not an input."""
-    return metric.startswith("slo:") or metric == cv.SLO_INFO or metric in {
+    return metric.startswith("slo:") or metric in {
+        cv.SLO_INFO, cv.ALERTS, "ALERTS_FOR_STATE",
         cv.GOLDEN_SIGNAL_VALUE, cv.SECURITY_EVENTS, cv.BACKUP_AGE, cv.CAPACITY_USAGE,
         cv.CAPACITY_FORECAST}
 
@@ -132,7 +133,8 @@ def query_uses(path: tuple, query: str, role: str = "any", rare: bool = False) -
         return []  # validate rejects it; lint has nothing to ask
     out = []
     for node, function in _selectors(expr):
-        groups = [node.matchers.matchers, *(node.matchers.or_matchers or ())]
+        # with "or", each alternative is a group of its own (and ``matchers`` is empty)
+        groups = list(node.matchers.or_matchers or ()) or [node.matchers.matchers]
         for group in groups:
             metric = node.name or None
             matchers = []
@@ -219,6 +221,14 @@ def _pod_metrics(service: model.Service, a: model.Autoscaling) -> list[Use]:
             extra = [] if "namespace" in own else [
                 Match("namespace", "=", service.namespace, (*base, "series"), note)]
         out.append(Use(use.path, use.metric, use.matchers + tuple(extra), use.role))
+    # The HPA alerts compare kube-state-metrics' current, desired and maximum replicas of the
+    # HPA object; the three come from the same exporter for the same object, so one is asked.
+    hpa = cv.hpa_name(a.name, a.provider)
+    note = f"the generated HPA alerts read kube-state-metrics' series of HPA {hpa}"
+    where = ("autoscaling", "target", "name")
+    matchers = (Match(cv.KSM_LABEL_NAMESPACE, "=", service.namespace, ("service", "namespace"),
+                      note), Match(cv.KSM_LABEL_HPA, "=", hpa, where, note))
+    out.append(Use(where, cv.KSM_HPA_CURRENT, matchers, "value"))
     return out
 
 
