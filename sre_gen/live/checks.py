@@ -23,7 +23,7 @@ from __future__ import annotations
 import difflib
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 
 from sre_gen import promql
@@ -40,6 +40,8 @@ class Finding:
     path: tuple
     message: str
     warning: bool = False
+    use: Use | None = None  # the selector it is about (raw PromQL: to find it in the query)
+    label: str | None = None  # the matcher's label it is about
 
 
 @dataclass
@@ -108,6 +110,9 @@ class Checker:
     # -- checks ---------------------------------------------------------------------------------
 
     def use(self, u: Use) -> list[Finding]:
+        return [replace(f, use=u) for f in self._use(u)]
+
+    def _use(self, u: Use) -> list[Finding]:
         out: list[Finding] = []
         if u.metric:
             labels = self.labels(u.metric)
@@ -118,7 +123,7 @@ class Checker:
                     if m.requires_label:
                         note = f" ({m.note})" if m.note else ""
                         out.append(Finding(m.path, f"{u.metric} has no label {m.name}{note}; it "
-                                                   f"has {_listed(labels)}"))
+                                                   f"has {_listed(labels)}", label=m.name))
                     continue
                 if m.op == "=" and m.value:
                     values = self.values(u.metric, m.name)
@@ -127,12 +132,13 @@ class Checker:
                         out.append(Finding(m.path, (
                             f"no series of {u.metric} has {m.name}={promql.quote(m.value)}"
                             f"{self._in()}{note}; {m.name} has {_listed(values)}"),
-                            warning=u.rare))
+                            warning=u.rare, label=m.name))
                 elif m.op == "=~" and not self.count(_with(u.metric, m)):
                     values = self.values(u.metric, m.name)
                     out.append(Finding(m.path, (
                         f"{m.name}=~{promql.quote(m.value)} matches no value of {m.name} of "
-                        f"{u.metric}{self._in()}; it has {_listed(values)}"), warning=u.rare))
+                        f"{u.metric}{self._in()}; it has {_listed(values)}"), warning=u.rare,
+                        label=m.name))
             if out:
                 return out
         selector = u.selector()

@@ -9,23 +9,33 @@ format: ``file:line:col: path: message``.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 from sre_gen.errors import SpecProblem
 from sre_gen.live.checks import Checker
 from sre_gen.live.uses import collect
-from sre_gen.spec.load import Document
+from sre_gen.spec.load import Document, format_path
 
 
-def lint_service(checker: Checker, service, doc: Document) -> list[SpecProblem]:
+def lint_service(checker: Checker, service, doc: Document, text: str) -> list[SpecProblem]:
+    """Every problem of one service's selectors; ``text`` is the spec's source (to place a
+    problem on the line of a multi-line query that holds the selector)."""
+    from sre_gen.live.locate import Locator
+
     uses, thresholds = collect(service, doc)
     found = []
     for u in uses:
         found += checker.use(u)
     for t in thresholds:
         found += checker.threshold(t)
-    problems = {replace(doc.problem(f.path, f.message), warning=f.warning) for f in found}
+    locator = Locator(doc, text)
+    problems = set()
+    for f in found:
+        if f.use is not None and f.use.raw:
+            line, col = locator.where(f.path, f.use.metric, f.use.nth, f.label)
+        else:
+            line, col = doc.where(f.path)
+        problems.add(SpecProblem(doc.file, line, col, format_path(f.path), f.message, f.warning))
     return sorted(problems)
 
 
@@ -38,6 +48,6 @@ def lint_specs(checker: Checker, paths: list[Path]) -> tuple[list[SpecProblem], 
     services = pipeline.load_services(paths)
     problems: list[SpecProblem] = []
     for svc in services:
-        doc = load.load(Path(svc.spec_path), svc.spec_path)
-        problems += lint_service(checker, svc, doc)
+        text = load.read_text(Path(svc.spec_path), svc.spec_path)
+        problems += lint_service(checker, svc, load.load_text(text, svc.spec_path), text)
     return problems, [svc.name for svc in services]

@@ -60,6 +60,7 @@ class Use:
     function: str | None = None  # the range function applied to it in raw PromQL
     raw: bool = False
     rare: bool = False
+    nth: int = 0  # raw PromQL: how many selectors of the same metric come before it
 
     def selector(self, metric: str | None = None, drop: str | None = None) -> str:
         """PromQL of the selector (every value escaped); ``metric`` overrides the name,
@@ -132,9 +133,11 @@ def query_uses(path: tuple, query: str, role: str = "any", rare: bool = False) -
     except ValueError:
         return []  # validate rejects it; lint has nothing to ask
     out = []
+    seen: dict[str | None, int] = {}
     for node, function in _selectors(expr):
         # with "or", each alternative is a group of its own (and ``matchers`` is empty)
         groups = list(node.matchers.or_matchers or ()) or [node.matchers.matchers]
+        nth = seen[node.name or None] = seen.get(node.name or None, -1) + 1
         for group in groups:
             metric = node.name or None
             matchers = []
@@ -143,7 +146,8 @@ def query_uses(path: tuple, query: str, role: str = "any", rare: bool = False) -
                     metric = m.value
                 elif m.name != "__name__" or metric is None:
                     matchers.append(Match(m.name, _op(m.op), m.value, path))
-            out.append(Use(path, metric, tuple(matchers), role, function, raw=True, rare=rare))
+            out.append(Use(path, metric, tuple(matchers), role, function, raw=True, rare=rare,
+                           nth=nth if node.name else -1))
     return out
 
 
