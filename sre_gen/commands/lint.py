@@ -35,12 +35,12 @@ def run(specs: list[Path] | None, url: str | None, *, timeout: float, ca_file: s
             raise errors.UsageError(f"{option}: {exc}") from None
         if durations[option] > MAX_LOOKBACK:
             raise errors.UsageError(f"{option} {text}: at most 3650d")
-    paths = pipeline.discover(specs)
     api = client.Prometheus(url, timeout=timeout, ca_file=ca_file, insecure=insecure)
-    version = api.buildinfo().get("version", "?")  # unreachable: exit 4 before any spec work
+    services = pipeline.load_services(pipeline.discover(specs))  # invalid: exit 3, not asked
+    version = api.buildinfo().get("version", "?")  # unreachable: exit 4 before any question
     checker = checks.Checker(api, lookback=durations["--lookback"],
                              stale_after=durations["--stale-after"], max_series=max_series)
-    problems, services = lint.lint_specs(checker, paths)
+    problems = lint.lint_services(checker, services)
     for problem in problems:
         report.current.problem(problem)
     failed = [p for p in problems if not p.warning]

@@ -39,15 +39,12 @@ def lint_service(checker: Checker, service, doc: Document, text: str) -> list[Sp
     return sorted(problems)
 
 
-def lint_specs(checker: Checker, paths: list[Path]) -> tuple[list[SpecProblem], list[str]]:
-    """(problems of every spec, the services linted). Invalid specs raise SpecError (exit 3)
-    before Prometheus is asked anything."""
-    from sre_gen import pipeline
+def lint_services(checker: Checker, services) -> list[SpecProblem]:
+    """The problems of every (valid, loaded) service, each at its spec's position."""
     from sre_gen.spec import load
 
-    services = pipeline.load_services(paths)
     problems: list[SpecProblem] = []
     for svc in services:
         text = load.read_text(Path(svc.spec_path), svc.spec_path)
         problems += lint_service(checker, svc, load.load_text(text, svc.spec_path), text)
-    return problems, [svc.name for svc in services]
+    return problems

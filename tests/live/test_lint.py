@@ -9,15 +9,20 @@ scraped targets, so those checks use a Prometheus that scrapes a tiny exporter f
 from __future__ import annotations
 
 import json
+import os
 import re
 import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
+
+from sre_gen.cli import app
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench"))
@@ -55,9 +60,24 @@ def prom(tmp_path_factory):
         yield p.prom_url
 
 
-def lint(*args: str, env: dict | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run([SRE_GEN, "lint", "--stale-after", "30m", *args], capture_output=True,
-                          text=True, timeout=timeout, env=env, cwd=ROOT)
+@dataclass
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def lint(*args: str, env: dict | None = None, real: bool = False) -> Ran:
+    """``sre-gen lint --stale-after 30m ARGS``: in-process through typer's CliRunner (``env``:
+    variables to set, None to unset), or ``real``: the console script in a subprocess."""
+    argv = ["lint", "--stale-after", "30m", *args]
+    if real:
+        done = subprocess.run([SRE_GEN, *argv], capture_output=True, text=True, timeout=60,
+                              cwd=ROOT, env={k: v for k, v in {**os.environ, **(env or {})}.items()
+                                             if v is not None})
+        return Ran(done.returncode, done.stdout, done.stderr)
+    result = CliRunner().invoke(app, argv, env=env)
+    return Ran(result.exit_code, result.stdout, result.stderr)
 
 
 def fixed_example(tmp_path: Path) -> Path:
@@ -77,7 +97,7 @@ def fixed_example(tmp_path: Path) -> Path:
 
 def test_a_correct_spec_passes(prom, tmp_path):
     spec = fixed_example(tmp_path)
-    result = lint("--prometheus", prom, "--max-series", "20", str(spec))
+    result = lint("--prometheus", prom, "--max-series", "20", str(spec), real=True)
     assert result.returncode == 0, result.stderr
     assert re.fullmatch(r"lint: ok: 1 service\(s\) against Prometheus 2\.42\S* at "
                         r"http://127\.0\.0\.1:\d+, 1 warning\n", result.stdout)
@@ -87,9 +107,10 @@ def test_a_correct_spec_passes(prom, tmp_path):
            'code="403" in the last 1d; code has 200, 500' in warning
 
 
-def test_the_example_spec_s_live_problems(prom):
+def test_the_example_spec_s_live_problems(prom, monkeypatch):
     """What the issue saw live: HighErrorRate reads a label the service does not export, and
     the 200 ms latency SLO has no bucket on the default buckets (so does the 300 s one)."""
+    monkeypatch.chdir(ROOT)
     result = lint("--prometheus", prom, "specs/autogen-review-bot.yaml")
     assert result.returncode == 1
     errors = [ln for ln in result.stderr.splitlines() if ": warning: " not in ln][:-1]
@@ -204,7 +225,8 @@ EXPECTED = {  # planted problem -> (path, start of the message)
                'no bucket le="0.2" in http_request_duration_seconds_bucket{job="autogen-review-'
                'bot"}; it has 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0'),
     "stale": ("slos[3].sli.gauge.metric",
-              "autogen_stale_gauge is stale: its newest sample is 2h old, more than --stale-after 30m"),
+              "autogen_stale_gauge is stale: its newest sample is 2h old, more than "
+              "--stale-after 30m"),
     "combination": ("slos[4].sli.gauge.query",
                     'autogen_pairs{a="1",b="2"} matches no series in the last 1d, though each '
                     "of its matchers matches some"),
@@ -288,7 +310,7 @@ def test_unreachable_and_timeout_exit_4(tmp_path):
     with socket.socket() as s:  # a port nothing listens on
         s.bind(("127.0.0.1", 0))
         closed = s.getsockname()[1]
-    result = lint("--prometheus", f"http://127.0.0.1:{closed}", str(EXAMPLE))
+    result = lint("--prometheus", f"http://127.0.0.1:{closed}", str(EXAMPLE), real=True)
     assert result.returncode == 4
     assert result.stderr.startswith(f"error: cannot reach Prometheus at http://127.0.0.1:{closed}")
     with socket.socket() as silent:  # accepts connections (backlog) but never answers
@@ -307,8 +329,8 @@ def test_unreachable_and_timeout_exit_4(tmp_path):
     assert json.loads(result.stdout)["error"].startswith("cannot reach Prometheus")
 
 
-def test_usage_errors_exit_2(tmp_path, monkeypatch):
-    env = {k: v for k, v in __import__("os").environ.items() if k != "SRE_GEN_PROMETHEUS_URL"}
+def test_usage_errors_exit_2_and_an_invalid_spec_3(tmp_path):
+    env = {"SRE_GEN_PROMETHEUS_URL": None}
     result = lint(str(EXAMPLE), env=env)
     assert result.returncode == 2
     assert "pass --prometheus URL or set SRE_GEN_PROMETHEUS_URL" in result.stderr
@@ -317,16 +339,59 @@ def test_usage_errors_exit_2(tmp_path, monkeypatch):
     result = lint("--prometheus", "http://127.0.0.1:1", "--lookback", "1x", str(EXAMPLE),
                   env=env)
     assert result.returncode == 2 and "--lookback: '1x' is not a duration" in result.stderr
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("apiVersion: sre-gen/v1\nservice: {name: x}\nslos: 3\n", encoding="utf-8")
+    result = lint("--prometheus", "http://127.0.0.1:1", str(bad), env=env)
+    assert result.returncode == 3 and result.stderr.startswith(f"{bad}:3:7: slos: ")
 
 
 def test_the_url_and_credentials_come_from_the_environment(prom, tmp_path):
-    """SRE_GEN_PROMETHEUS_URL replaces --prometheus; a bearer token is sent (Prometheus ignores
-    it), never read from the command line."""
-    import os
+    """SRE_GEN_PROMETHEUS_URL stands for --prometheus; the bearer token (or basic auth) of the
+    environment is sent with every request, seen by a forwarding proxy in front of Prometheus."""
+    import base64
+    import urllib.request
 
-    env = {**os.environ, "SRE_GEN_PROMETHEUS_URL": prom, "SRE_GEN_PROMETHEUS_TOKEN": "t0ken"}
-    result = lint(str(fixed_example(tmp_path)), env=env)
-    assert result.returncode == 0, result.stderr
+    seen: list[str | None] = []
+
+    class Forward(BaseHTTPRequestHandler):
+        def _forward(self):
+            seen.append(self.headers.get("Authorization"))
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else None
+            request = urllib.request.Request(prom + self.path, data=body, method=self.command,
+                                             headers={"Content-Type": self.headers.get(
+                                                 "Content-Type", "text/plain")})
+            with urllib.request.urlopen(request, timeout=10) as resp:
+                data, status = resp.read(), resp.status
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = _forward
+
+        def log_message(self, *args):
+            pass
+
+    proxy = livestack._LocalServer()
+    proxy._serve(Forward)
+    try:
+        url = f"http://127.0.0.1:{proxy.port}"
+        spec = str(fixed_example(tmp_path))
+        env = {"SRE_GEN_PROMETHEUS_URL": url, "SRE_GEN_PROMETHEUS_TOKEN": "t0ken",
+               "SRE_GEN_PROMETHEUS_TOKEN_FILE": None, "SRE_GEN_PROMETHEUS_USER": None}
+        result = lint(spec, env=env)
+        assert result.returncode == 0, result.stderr
+        assert url in result.stdout and len(seen) > 10
+        assert set(seen) == {"Bearer t0ken"}
+        seen.clear()
+        env.update(SRE_GEN_PROMETHEUS_TOKEN=None, SRE_GEN_PROMETHEUS_USER="bot",
+                   SRE_GEN_PROMETHEUS_PASSWORD="s3cret")
+        result = lint(spec, env=env)
+        assert result.returncode == 0, result.stderr
+        assert set(seen) == {"Basic " + base64.b64encode(b"bot:s3cret").decode()}
+    finally:
+        proxy.close()
 
 
 # ---- metadata: a Prometheus scraping an exporter that declares its types ------------------------
