@@ -7,8 +7,8 @@ Per selector, in order (a failed step stops the later ones, whose answers would 
 1. the metric has series in the last ``lookback`` (default 1d), else "absent" (with the closest
    metric names Prometheus has);
 2. every label a matcher needs is a label of the metric, else "has no label status; it has ...";
-3. every matcher alone matches a series (``=`` against the label's values, a regex asked of
-   Prometheus), else "no series has code="403"; code has 200, 500" (a warning for an errors or
+3. every ``=`` and ``=~`` matcher alone matches a series (``=`` against the label's values, a
+   regex asked of Prometheus), else "no series has code="403"; code has 200, 500" (a warning for an errors or
    security counter: a client library exports a label value after its first event only);
 4. the whole selector matches a series; at most ``max_series`` of them (cardinality: each is
    one series in every recording rule over it, at every window);
@@ -144,7 +144,8 @@ class Checker:
         selector = u.selector()
         n = self.count(selector)
         if n == 0:
-            alone = ", though each of its matchers matches some" if u.metric else ""
+            alone = f" (together, its matchers exclude every series of {u.metric})" \
+                if u.metric else ""
             return [Finding(u.path, f"{selector} matches no series{self._in()}{alone}",
                             warning=u.rare)]
         if n > self.max_series:

@@ -228,8 +228,8 @@ EXPECTED = {  # planted problem -> (path, start of the message)
               "autogen_stale_gauge is stale: its newest sample is 2h old, more than "
               "--stale-after 30m"),
     "combination": ("slos[4].sli.gauge.query",
-                    'autogen_pairs{a="1",b="2"} matches no series in the last 1d, though each '
-                    "of its matchers matches some"),
+                    'autogen_pairs{a="1",b="2"} matches no series in the last 1d (together, its '
+                    "matchers exclude every series of autogen_pairs)"),
     "regex": ("goldenSignals.errors[0].query",
               'code=~"6.." matches no value of code of http_requests_total in the last 1d; it '
               "has 200, 500"),
