@@ -8,8 +8,9 @@ Per selector, in order (a failed step stops the later ones, whose answers would 
    metric names Prometheus has);
 2. every label a matcher needs is a label of the metric, else "has no label status; it has ...";
 3. every ``=`` and ``=~`` matcher alone matches a series (``=`` against the label's values, a
-   regex asked of Prometheus), else "no series has code="403"; code has 200, 500" (a warning for an errors or
-   security counter: a client library exports a label value after its first event only);
+   regex asked of Prometheus), else "no series has code="403"; code has 200, 500" (a warning
+   for an errors or security counter: a client library exports a label value after its first
+   event only);
 4. the whole selector matches a series; at most ``max_series`` of them (cardinality: each is
    one series in every recording rule over it, at every window);
 5. its newest sample is at most ``stale_after`` old (the exporter still reports it);
