@@ -25,6 +25,10 @@ fi
 if ! command -v amtool >/dev/null 2>&1 || ! command -v prometheus-alertmanager >/dev/null 2>&1; then
   missing+=(prometheus-alertmanager)
 fi
+# openssl: the TLS test of sre-gen lint makes a self-signed certificate with it
+if ! command -v openssl >/dev/null 2>&1; then
+  missing+=(openssl)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then SUDO=(); elif command -v sudo >/dev/null 2>&1; then SUDO=(sudo); else
     echo "error: ${missing[*]} not installed (they provide promtool/amtool) and no root/sudo to" \

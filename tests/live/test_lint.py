@@ -491,3 +491,53 @@ def test_counter_and_gauge_misuse_from_metadata(scraping, tmp_path):
         "demo_inflight, a gauge (its metadata): rate() is for counters; a gauge's own value (or "
         "deriv()/delta()) says what it measures",
     ]
+
+
+# ---- TLS ---------------------------------------------------------------------------------------
+def test_tls_ca_file_and_insecure_skip_verify(tmp_path):
+    """A Prometheus serving HTTPS with a self-signed certificate (--web.config.file): not
+    verified, exit 4; with --ca-file, SRE_GEN_PROMETHEUS_CA_FILE or --insecure-skip-verify lint
+    talks to it (exit 1: the empty server has none of the spec's series)."""
+    import ssl
+    import urllib.request
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    (tmp_path / "web.yml").write_text(
+        f"tls_server_config:\n  cert_file: {cert}\n  key_file: {key}\n")
+    (tmp_path / "prometheus.yml").write_text("global: {}\n")
+    port = livestack.free_port()
+    url = f"https://127.0.0.1:{port}"
+    proc = livestack.Process("prometheus", [
+        livestack.PROMETHEUS, f"--config.file={tmp_path / 'prometheus.yml'}",
+        f"--storage.tsdb.path={tmp_path / 'data'}", f"--web.listen-address=127.0.0.1:{port}",
+        f"--web.config.file={tmp_path / 'web.yml'}", "--log.level=warn"],
+        tmp_path / "prometheus.log", f"{url}/-/ready")
+    try:
+        context = ssl.create_default_context(cafile=str(cert))
+        deadline = time.time() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/-/ready", timeout=2, context=context).close()
+                break
+            except OSError:
+                assert time.time() < deadline and proc.proc.poll() is None, \
+                    (tmp_path / "prometheus.log").read_text()
+                time.sleep(0.2)
+        spec = tmp_path / "typed.yaml"
+        spec.write_text(TYPED, encoding="utf-8")
+        result = lint("--prometheus", url, str(spec), env={"SRE_GEN_PROMETHEUS_CA_FILE": None})
+        assert result.returncode == 4
+        assert result.stderr.startswith(f"error: cannot reach Prometheus at {url}: ")
+        assert "CERTIFICATE_VERIFY_FAILED" in result.stderr
+        for args, env in ((["--ca-file", str(cert)], None),
+                          ([], {"SRE_GEN_PROMETHEUS_CA_FILE": str(cert)}),
+                          (["--insecure-skip-verify"], {"SRE_GEN_PROMETHEUS_CA_FILE": None})):
+            result = lint("--prometheus", url, *args, str(spec), env=env)
+            assert result.returncode == 1, (args, result.stderr)
+            assert "typed.yaml:9:17: slos[0].sli.gauge.metric: no series named " \
+                   "demo_requests_total in the last 1d" in result.stderr
+    finally:
+        proc.stop()
