@@ -151,7 +151,7 @@ def query_uses(path: tuple, query: str, role: str = "any", rare: bool = False) -
     return out
 
 
-def _source(doc: Document, base: tuple, src: model.EventSource, rare: bool) -> list[Use]:
+def _source(base: tuple, src: model.EventSource, rare: bool) -> list[Use]:
     if src.selector is not None:
         return [_structured(base, "metric", src.selector, role="events", rare=rare)]
     return query_uses((*base, "query"), src.query or "", rare=rare)
@@ -175,8 +175,8 @@ def collect(service: model.Service, doc: Document) -> tuple[list[Use], list[Thre
         sli = slo.sli
         if isinstance(sli, model.RatioSLI):
             events = (*base, "ratio", "good" if sli.events_are_good else "errors")
-            uses += _source(doc, events, sli.events, rare=not sli.events_are_good)
-            uses += _source(doc, (*base, "ratio", "total"), sli.total, rare=False)
+            uses += _source(events, sli.events, rare=not sli.events_are_good)
+            uses += _source((*base, "ratio", "total"), sli.total, rare=False)
         elif isinstance(sli, model.LatencySLI):
             lat = (*base, "latency")
             for suffix in ("_bucket", "_count"):
@@ -195,7 +195,7 @@ def collect(service: model.Service, doc: Document) -> tuple[list[Use], list[Thre
     for i, a in enumerate(service.custom_alerts):
         uses += query_uses(("alerts", i, "expr"), a.expr)
     for i, r in enumerate(service.security):
-        uses += _source(doc, ("security", i, "counter"), r.counter, rare=True)
+        uses += _source(("security", i, "counter"), r.counter, rare=True)
     for i, b in enumerate(service.disaster_recovery.backups):
         uses += _rendered(doc, ("disasterRecovery", "backups", i, "lastSuccess"),
                           b.last_success, "any")
