@@ -50,8 +50,9 @@ class Use:
 
     ``role``: ``events`` (sre-gen takes rate()/increase() of it: it must be a counter), ``value``
     (a gauge SLI compares its raw value: it must not be a counter) or ``any`` (raw PromQL whose
-    functions say how it is used). ``rare``: it counts errors or security events, whose label
-    values appear only once the first one happened, so a value nothing matches is a warning."""
+    functions say how it is used). ``rare``: it counts errors (an SLI's errors, an errors golden
+    signal) or security events, whose label values appear only once the first one happened, so
+    a value nothing matches is a warning."""
 
     path: tuple
     metric: str | None  # None: a selector without a metric name ({__name__=~"..."})
@@ -191,7 +192,8 @@ def collect(service: model.Service, doc: Document) -> tuple[list[Use], list[Thre
     counts: dict[str, int] = {}
     for g in service.golden_signals:
         i = counts[g.signal] = counts.get(g.signal, -1) + 1
-        uses += query_uses(("goldenSignals", g.signal, i, "query"), g.query)
+        uses += query_uses(("goldenSignals", g.signal, i, "query"), g.query,
+                           rare=g.signal == "errors")
     for i, a in enumerate(service.custom_alerts):
         uses += query_uses(("alerts", i, "expr"), a.expr)
     for i, r in enumerate(service.security):

@@ -181,9 +181,12 @@ slos:
         op: "<"
         threshold: 10
 goldenSignals:
-  errors:
+  traffic:
     - name: http-6xx
       query: sum(rate(http_requests_total{code=~"6.."}[5m])) # P:regex
+  errors:
+    - name: http-403
+      query: sum(rate(http_requests_total{code="403"}[5m])) # P:rare
       warning: 0.1
 security:
   - name: many
@@ -230,7 +233,7 @@ EXPECTED = {  # planted problem -> (path, start of the message)
     "combination": ("slos[4].sli.gauge.query",
                     'autogen_pairs{a="1",b="2"} matches no series in the last 1d (together, its '
                     "matchers exclude every series of autogen_pairs)"),
-    "regex": ("goldenSignals.errors[0].query",
+    "regex": ("goldenSignals.traffic[0].query",
               'code=~"6.." matches no value of code of http_requests_total in the last 1d; it '
               "has 200, 500"),
     "cardinality": ("security[0].counter.metric",
@@ -252,6 +255,9 @@ EXPECTED = {  # planted problem -> (path, start of the message)
 
 
 N_EXPECTED = sum(len(e) if isinstance(e, list) else 1 for e in EXPECTED.values())
+# an errors golden signal's label value that does not exist yet (no 403 answered so far)
+RARE = ("goldenSignals.errors[0].query", 'warning: no series of http_requests_total has '
+        'code="403" in the last 1d; code has 200, 500')
 
 
 def _planted(tmp_path: Path) -> tuple[Path, dict[str, int]]:
@@ -261,7 +267,7 @@ def _planted(tmp_path: Path) -> tuple[Path, dict[str, int]]:
              for m in [re.search(r"# P:([\w-]+)", ln)] if m}
     lines["multiline"] = next(i for i, ln in enumerate(PLANTED.splitlines(), 1)
                               if "statuscode" in ln)
-    assert set(lines) == set(EXPECTED)
+    assert set(lines) == {*EXPECTED, "rare"}
     return spec, lines
 
 
@@ -270,10 +276,10 @@ def test_each_planted_problem_is_reported_at_its_line(prom, tmp_path):
     result = lint("--prometheus", prom, "--max-series", "20", str(spec))
     assert result.returncode == 1, result.stderr
     reported = result.stderr.splitlines()
-    assert reported[-1] == (f"lint: {N_EXPECTED} problems in 1 service(s) against "
+    assert reported[-1] == (f"lint: {N_EXPECTED} problems, 1 warning in 1 service(s) against "
                             f"Prometheus {reported[-1].split('Prometheus ')[1]}")
     problems = reported[:-1]
-    for name, expected in EXPECTED.items():
+    for name, expected in {**EXPECTED, "rare": RARE}.items():
         hits = [p for p in problems if p.startswith(f"{spec}:{lines[name]}:")
                 or name == "multiline" and "statuscode" in p]
         expected = expected if isinstance(expected, list) else [expected]
@@ -281,7 +287,7 @@ def test_each_planted_problem_is_reported_at_its_line(prom, tmp_path):
         for hit, (path, message) in zip(hits, expected):
             rest = hit.split(":", 3)[3]
             assert rest.startswith(f" {path}: {message}"), (name, hit)
-    assert len(problems) == N_EXPECTED
+    assert len(problems) == N_EXPECTED + 1
     first = lines["multiline"]
     text = PLANTED.splitlines()
     assert [p.split(": ")[0] for p in problems if "statuscode" in p] == [
@@ -298,6 +304,7 @@ def test_json_and_github_formats(prom, tmp_path):
             if name != "multiline"
             for path, _ in (expected if isinstance(expected, list) else [expected])]
     want += [(lines["multiline"] + i, "alerts[0].expr", "error") for i in (0, 2)]
+    want.append((lines["rare"], RARE[0], "warning"))
     assert sorted((p["line"], p["path"], p["severity"]) for p in doc["problems"]) == sorted(want)
     result = lint("--prometheus", prom, "--max-series", "20", "--format", "github", str(spec))
     assert result.returncode == 1

@@ -105,7 +105,7 @@ def _yaml_scalar(query: str, style: str) -> tuple[str, list[int]]:
     return out + quote + "\n", where
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(selectors, st.sampled_from([" + ", "\n  / "]), st.sampled_from(["block", "double",
                                                                          "single"]))
 def test_every_matcher_of_a_query_is_found(sels, joiner, style):
