@@ -35,6 +35,10 @@ fi
 if ! command -v chromium >/dev/null 2>&1; then
   missing+=(chromium)
 fi
+# openssl: the TLS test of sre-gen lint makes a self-signed certificate with it
+if ! command -v openssl >/dev/null 2>&1; then
+  missing+=(openssl)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then SUDO=(); elif command -v sudo >/dev/null 2>&1; then SUDO=(sudo); else
     echo "error: ${missing[*]} not installed (promtool/amtool, vmalert/victoria-metrics," \

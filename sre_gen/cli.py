@@ -276,6 +276,63 @@ def backtest(
     _run(action)
 
 
+@app.command()
+def lint(
+    specs: SpecArgs = None,
+    prometheus: Annotated[
+        str | None,
+        typer.Option("--prometheus", metavar="URL", envvar="SRE_GEN_PROMETHEUS_URL",
+                     show_default=False,
+                     help="Prometheus (or compatible) base URL, e.g. http://localhost:9090. "
+                          "Credentials come from the environment only: "
+                          "SRE_GEN_PROMETHEUS_TOKEN or _TOKEN_FILE (bearer), "
+                          "SRE_GEN_PROMETHEUS_USER and _PASSWORD (basic auth)."),
+    ] = None,
+    timeout: Annotated[
+        float, typer.Option("--timeout", metavar="SECONDS", help="Longest one request may take.")
+    ] = 10.0,
+    ca_file: Annotated[
+        str | None,
+        typer.Option("--ca-file", metavar="PEM", envvar="SRE_GEN_PROMETHEUS_CA_FILE",
+                     show_default=False, help="CA bundle to verify an https:// server with."),
+    ] = None,
+    insecure: Annotated[
+        bool, typer.Option("--insecure-skip-verify", help="Do not verify the server's TLS "
+                                                          "certificate.")
+    ] = False,
+    max_series: Annotated[
+        int, typer.Option("--max-series", metavar="N",
+                          help="Most series one selector may match (cardinality).")
+    ] = 1000,
+    stale_after: Annotated[
+        str, typer.Option("--stale-after", metavar="DURATION",
+                          help="A selector whose newest sample is older is stale.")
+    ] = "5m",
+    lookback: Annotated[
+        str, typer.Option("--lookback", metavar="DURATION",
+                          help="How far back a series counts as existing.")
+    ] = "1d",
+    fmt: FormatOption = "text",
+) -> None:
+    """Check every selector and query of the specs against a live Prometheus: metrics that do
+    not exist, label names the metric never carries, label values and regexes that match
+    nothing, latency thresholds without a histogram bucket, rate() of a gauge or a gauge SLI on
+    a counter (from the targets' metadata), stale series and selectors over --max-series.
+    Problems are printed as file:line:col: field.path: message (or --format github|json).
+    Exit 0 when clean (warnings allowed), 1 on a problem, 2 for bad options, 3 when a spec is
+    invalid, 4 when Prometheus cannot be reached or answers with an error."""
+
+    def action() -> int:
+        from sre_gen.commands import lint as lint_command
+
+        return lint_command.run(specs, prometheus, timeout=timeout, ca_file=ca_file,
+                                insecure=insecure, max_series=max_series,
+                                stale_after=stale_after, lookback=lookback)
+
+    _use_format(fmt)
+    _run(action)
+
+
 def main() -> None:
     app()
 

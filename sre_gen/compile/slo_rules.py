@@ -39,12 +39,15 @@ def _events(src: EventSource, window: int) -> str:
     return f"sum(rate({promql.selector(src.selector)}[{format_duration(window)}]))"
 
 
-def le_matcher(threshold: Decimal) -> str:
-    """Match the bucket in both spellings: Prometheus 2 keeps the exporter's ``le="1"``,
+def le_pattern(threshold: Decimal) -> str:
+    """The regex of the bucket in both spellings: Prometheus 2 keeps the exporter's ``le="1"``,
     Prometheus 3 normalises classic histograms to ``le="1.0"``."""
     text = num(threshold)
-    pattern = f"{text}|{text}\\.0" if "." not in text else text.replace(".", "\\.")
-    return f"le=~{promql.quote(pattern)}"
+    return f"{text}|{text}\\.0" if "." not in text else text.replace(".", "\\.")
+
+
+def le_matcher(threshold: Decimal) -> str:
+    return f"le=~{promql.quote(le_pattern(threshold))}"
 
 
 def _bucket(sli: LatencySLI) -> str:
