@@ -11,7 +11,7 @@ Fields Prometheus 2.42's promtool rejects (query_offset, group labels) are never
 from __future__ import annotations
 
 from sre_gen import conventions as cv
-from sre_gen.compile import service_alerts, slo_rules
+from sre_gen.compile import kpis, regions, service_alerts, slo_rules
 from sre_gen.compile.rulebase import Group, Rule, group_dict
 from sre_gen.model import Service
 from sre_gen.output import yamlfmt
@@ -23,6 +23,9 @@ def recording_groups(service: Service) -> list[Group]:
                  service_alerts.backup_groups(service), service_alerts.capacity_groups(service)):
         if pair[0] is not None:
             groups.append(pair[0])
+    for group in (regions.recording_group(service), kpis.recording_group(service)):
+        if group is not None:
+            groups.append(group)
     return groups
 
 
@@ -32,7 +35,8 @@ def alerting_groups(service: Service) -> list[Group]:
                  service_alerts.backup_groups(service), service_alerts.capacity_groups(service)):
         if pair[1] is not None:
             groups.append(pair[1])
-    for group in (service_alerts.custom_group(service), service_alerts.autoscaling_group(service)):
+    for group in (service_alerts.custom_group(service), service_alerts.autoscaling_group(service),
+                  regions.alerting_group(service)):
         if group is not None:
             groups.append(group)
     return groups
