@@ -278,6 +278,7 @@ def promtool_slo_tier_test_file(slo: str, tier: str) -> str:
 FLEET_DIR = "_fleet"  # beside the service folders; no service name starts with '_'
 FLEET_DASHBOARD_FILE = "grafana/fleet.json"  # relative to FLEET_DIR
 FLEET_DASHBOARD_UID = "sre-gen-fleet"
+FLEET_PROVISIONING_FILE = "grafana/provisioning/dashboards/fleet.yaml"
 
 
 def promtool_section_test_file(section: str) -> str:

@@ -58,7 +58,8 @@ def kpi_file(service: Service, alerts: list[Rule]) -> pm.PromtoolFile | None:
                  interval=E)
     for (case, spent, burn), slo in chosen:
         ids = {**ident, cv.LABEL_SLO: slo.name}
-        for metric, value in ((cv.SLO_PERIOD_BURN_RATE, spent), (cv.SLO_CURRENT_BURN_RATE, burn)):
+        for metric, value in ((cv.SLO_PERIOD_BURN_RATE, spent),
+                              (cv.SLO_CURRENT_BURN_RATE, burn)):
             g.inputs.append((feed.series(metric, ids),
                              " ".join(["NaN"] * (n + 1)) if value is None else f"{feed.show(value)}x{n}"))
         g.comments.append(f"{slo.name} ({case}): budget spent "
