@@ -191,12 +191,14 @@ def _spike_group(service: Service, rules: list[Rule], E: int) -> pm.Group | None
     if sec is not None:
         # no error series at all for two baseline windows (the baseline is 0), then errors at
         # half of factor x floor: above factor x 0, below factor x floor
+        # (an errors counter is absent until the first error; a good-events series exists)
+        counts_good = isinstance(s.sli, LatencySLI) or s.sli.events_are_good
         _feed_region(g, s, reg.label, sec, rate,
                      [Fraction(0) if k * E < T else low for k in range(n + 1)], E, n,
-                     events_from=T)
-        texts.append(f"{sec.name} (secondary): {feed.show(rate)} events/s, no error series "
-                     f"until T, then an error ratio of {feed.show(low)} (half of factor x floor; "
-                     "the baseline is 0)")
+                     events_from=None if counts_good else T)
+        texts.append(f"{sec.name} (secondary): {feed.show(rate)} events/s, no error until T"
+                     f"{'' if counts_good else ' (no errors series at all)'}, then an error "
+                     f"ratio of {feed.show(low)} (half of factor x floor; the baseline is 0)")
     dr = roles.get("disaster-recovery")
     if dr is not None:
         start = T - 3600
