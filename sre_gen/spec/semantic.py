@@ -739,6 +739,9 @@ def _check_alert_names(c: _Checker) -> None:
             for fn in (conventions.slo_alert_burn, conventions.slo_alert_exhausted,
                        conventions.slo_alert_absent, conventions.slo_alert_unknown):
                 generated.add(fn(prefix, slo.get("name", "")))
+        if isinstance(c.data.get("regions"), dict):
+            generated.update(conventions.region_alert(prefix, trigger)
+                             for trigger in conventions.REGION_ALERT_SUFFIX)
         for path, alert in c.items(("alerts",)):
             if alert.get("alert") in generated:
                 c.add(path + ("alert",), f"{alert['alert']!r} is the name of a generated alert")

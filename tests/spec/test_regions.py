@@ -106,6 +106,9 @@ def test_the_example_encodes_the_seeds_multi_region_strategy() -> None:
     (lambda d: d["regions"]["failover"]["errorRateSpike"].update(factor=1),
      "regions.failover.errorRateSpike.factor: "),
     (lambda d: d["regions"].update(primary="us east"), "regions.primary: "),
+    (lambda d: d.update(alerts=[{"alert": "CheckoutRegionUnavailable", "expr": "up == 0",
+                                 "severity": "critical", "summary": "s", "description": "d"}]),
+     "alerts[0].alert: 'CheckoutRegionUnavailable' is the name of a generated alert"),
     (lambda d: d["regions"]["replication"][0].update(mode="sync"),
      "regions.replication[0].mode: "),
 ])
