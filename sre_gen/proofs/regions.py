@@ -51,15 +51,18 @@ def regions_file(service: Service, alerts: list[Rule]) -> pm.PromtoolFile | None
                          ("region-health", reg.health_check)):
         if kind in by_kind and signal is not None:
             g = _signal_group(service, by_kind[kind], signal.selector, signal.for_seconds, kind, E)
-            if g is not None:
-                f.groups.append(g)
+            every = _every_region_group(service, by_kind[kind], signal.selector,
+                                        signal.for_seconds, E)
+            if g is not None and every is not None:
+                f.groups += [g, every]
             else:
                 f.untested += [f"{r.alert} ({r.subject}: its signal selector cannot be fed)"
                                for r in by_kind[kind]]
     if "region-spike" in by_kind and reg.error_spike is not None:
         g = _spike_group(service, by_kind["region-spike"], E)
-        if g is not None:
-            f.groups.append(g)
+        every = _spike_group(service, by_kind["region-spike"], E, every_region=True)
+        if g is not None and every is not None:
+            f.groups += [g, every]
         else:
             f.untested += [f"{r.alert} ({r.subject}: the SLO's selectors cannot be fed)"
                            for r in by_kind["region-spike"]]
@@ -129,6 +132,30 @@ def _signal_group(service: Service, rules: list[Rule], sel: MetricSelector, hold
     return g
 
 
+def _every_region_group(service: Service, rules: list[Rule], sel: MetricSelector, hold: int,
+                        E: int) -> pm.Group | None:
+    """Every region's series go to 0 at t=10m: each region's rule fires at 10m + ``for``."""
+    reg = service.regions
+    name = rules[0].alert
+    end = DOWN_AT + pm.ceil_to(hold, E) + 2 * E
+    g = pm.Group(name=f"{name}: every region fails at t={format_duration(DOWN_AT)}: each "
+                      "region's rule fires after `for`", interval=E)
+    down = [Fraction(1) if k * E < DOWN_AT else Fraction(0) for k in range(end // E + 1)]
+    firing = []
+    for region in reg.regions:
+        labels = _region_labels(sel, reg.label, region)
+        if labels is None:
+            return None
+        g.inputs.append((feed.series(sel.metric, labels), feed.values_string(down)))
+        rule = next(r for r in rules if r.subject == region.name)
+        firing.append(_firing(rule, {cv.LABEL_SERVICE: service.name, reg.label: region.name},
+                              Fraction(0)))
+    fire_at = DOWN_AT + pm.ceil_to(hold, E)
+    _add_checks(g, fire_at - E, {name: rules}, {})
+    _add_checks(g, fire_at, {name: rules}, {name: firing})
+    return g
+
+
 def _counters(spike, label: str, region: Region):
     """((events metric, labels), (total metric, labels), counts good, total includes events)
     of the spike SLO in one region, or None when its selectors cannot be fed. An errors/total
@@ -160,7 +187,10 @@ def _counters(spike, label: str, region: Region):
             sli.events_are_good, shared)
 
 
-def _spike_group(service: Service, rules: list[Rule], E: int) -> pm.Group | None:
+def _spike_group(service: Service, rules: list[Rule], E: int,
+                 every_region: bool = False) -> pm.Group | None:
+    """The scenario of the module docstring; ``every_region``: every region like the primary
+    (each region's rule fires)."""
     reg = service.regions
     s = reg.error_spike
     roles = _by_role(service)
@@ -171,7 +201,9 @@ def _spike_group(service: Service, rules: list[Rule], E: int) -> pm.Group | None
     n = end // E
     name = rules[0].alert
     g = pm.Group(name=f"{name}: fires for the spiking region after `for`; silent without a "
-                      "baseline and for a single error", interval=E)
+                      "baseline and below factor x floor", interval=E)
+    if every_region:
+        g.name = f"{name}: every region spikes at T: each region's rule fires after `for`"
     # the primary's error ratio: a baseline above the floor, then 2 x factor x baseline
     baseline = max(Fraction(s.floor) * 2, Fraction(1, 1000))
     spike = baseline * 2 * Fraction(s.factor)
@@ -186,6 +218,20 @@ def _spike_group(service: Service, rules: list[Rule], E: int) -> pm.Group | None
         return None
     texts.append(f"{primary.name} (primary): {feed.show(rate)} events/s, error ratio "
                  f"{feed.show(baseline)} until T={format_duration(T)}, then {feed.show(spike)}")
+    if every_region:
+        ratios = [baseline if k * E < T else spike for k in range(n + 1)]
+        firing = []
+        for region in reg.regions[1:]:
+            _feed_region(g, s, reg.label, region, rate, ratios, E, n)
+        for region in reg.regions:
+            rule = next(r for r in rules if r.subject == region.name)
+            firing.append(_firing(rule, {cv.LABEL_SERVICE: service.name, cv.LABEL_SLO: s.slo,
+                                         reg.label: region.name}, spike))
+        g.comments.append("Every region as the primary: " + texts[0] + ".")
+        fire_at = T + pm.ceil_to(base, E) + pm.ceil_to(s.for_seconds, E)
+        _add_checks(g, T - E, {name: rules}, {})
+        _add_checks(g, fire_at, {name: rules}, {name: firing})
+        return g
     sec = roles.get("secondary")
     low = Fraction(s.factor) * Fraction(s.floor) / 2
     if sec is not None:
