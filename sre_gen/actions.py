@@ -70,19 +70,22 @@ def validate(specs: list[Path] | None) -> None:
 def generate(specs: list[Path] | None, out: Path, templates: Path | None = None) -> None:
     """Validate every spec (nothing is written unless all are valid), then compile and stage the
     services one at a time into hidden siblings of their folders (memory holds one service's
-    output), then swap them in. A failure before the swaps removes the staged folders and leaves
-    <out>/ as it was; each swap replaces one service folder atomically. A service whose folder
-    already holds what would be written (``sre_gen.output.cache``) is left alone."""
+    output), and the fleet folder (``<out>/_fleet/``: the fleet dashboard over the services of
+    the run), then swap them in. A failure before the swaps removes the staged folders and
+    leaves <out>/ as it was; each swap replaces one folder atomically. A folder already holding
+    what would be written (``sre_gen.output.cache``) is left alone."""
+    from sre_gen import conventions as cv
     from sre_gen import pipeline
     from sre_gen.output import cache, write
 
     ctx = pipeline.Context(templates=templates)
     services = pipeline.load_services(pipeline.discover(specs))
-    for svc in services:
-        for line in write.recover(out, svc.name):
+    for name in [svc.name for svc in services] + [cv.FLEET_DIR]:
+        for line in write.recover(out, name):
             echo(line, err=True)
     keys = {svc.name: cache.key(svc.spec_path, pipeline.spec_reference(svc.spec_path, out),
                                 templates, pipeline.TARGETS) for svc in services}
+    keys[cv.FLEET_DIR] = cache.fleet_key(pipeline.fleet_inputs(services, out))
     todo = []
     for svc in services:
         n = cache.fresh(out / svc.name, keys[svc.name])
@@ -90,40 +93,55 @@ def generate(specs: list[Path] | None, out: Path, templates: Path | None = None)
             todo.append(svc)
         else:
             echo(f"{svc.spec_path}: up to date ({n} files in {out.as_posix()}/{svc.name}/)")
-    staged: list[tuple[object, Path, dict[str, str]]] = []
+    fleet_fresh = cache.fresh(out / cv.FLEET_DIR, keys[cv.FLEET_DIR])
+    staged: list[tuple[str, str, Path, dict[str, str]]] = []  # (name, shown, folder, digests)
     try:
         for svc in todo:
             files = pipeline.render_service(svc, out, ctx)
-            staged.append((svc, write.stage_service(out, svc.name, files), cache.digests(files)))
+            staged.append((svc.name, svc.spec_path, write.stage_service(out, svc.name, files),
+                           cache.digests(files)))
             del files
+        if fleet_fresh is None:
+            files = pipeline.render_fleet(services, out)
+            staged.append((cv.FLEET_DIR, "fleet dashboard",
+                           write.stage_service(out, cv.FLEET_DIR, files), cache.digests(files)))
+        else:
+            echo(f"fleet dashboard: up to date ({fleet_fresh} files in "
+                 f"{out.as_posix()}/{cv.FLEET_DIR}/)")
         while staged:
-            svc, tmp, digests = staged[0]
-            cache.forget(out / svc.name)
-            write.swap_in(tmp, out / svc.name)
-            cache.record(out / svc.name, keys[svc.name], digests)
+            name, shown, tmp, digests = staged[0]
+            cache.forget(out / name)
+            write.swap_in(tmp, out / name)
+            cache.record(out / name, keys[name], digests)
             staged.pop(0)
-            echo(f"{svc.spec_path}: wrote {len(digests)} files to {out.as_posix()}/{svc.name}/")
+            echo(f"{shown}: wrote {len(digests)} files to {out.as_posix()}/{name}/")
     finally:
-        for _svc, tmp, _digests in staged:
+        for _name, _shown, tmp, _digests in staged:
             write.discard(tmp)
 
 
 def check(specs: list[Path] | None, out: Path, templates: Path | None, diff: bool) -> int:
-    """Regenerate in memory, one service at a time, and compare with ``out``."""
+    """Regenerate in memory, one service at a time, then the fleet folder of the same services,
+    and compare with ``out``."""
+    from sre_gen import conventions as cv
     from sre_gen import errors, pipeline, report
     from sre_gen.output import write
 
-    services, rendered = pipeline.render_each(specs, out, pipeline.Context(templates=templates))
-    failed = False
-    for svc, files in rendered:  # one service in memory at a time
-        drift = write.compare(out, svc.name, files, diff)
+    def drifted(name: str, files: dict[str, bytes]) -> bool:
+        drift = write.compare(out, name, files, diff)
         for label, paths in (("changed", drift.changed), ("missing", drift.missing),
                              ("stale", drift.stale)):
             for path in paths:
                 report.current.drifted(label, path)
         for text in drift.diffs:
             report.current.say(text, end="")
-        failed = failed or bool(drift)
+        return bool(drift)
+
+    services, rendered = pipeline.render_each(specs, out, pipeline.Context(templates=templates))
+    failed = False
+    for svc, files in rendered:  # one service in memory at a time
+        failed = drifted(svc.name, files) or failed
+    failed = drifted(cv.FLEET_DIR, pipeline.render_fleet(services, out)) or failed
     if failed:
         report.current.say("generated output is out of date: run `sre-gen generate` and commit",
                            err=True)

@@ -32,13 +32,16 @@ LABEL_DATA = "data"
 LABEL_RESOURCE = "resource"
 LABEL_HORIZON = "horizon"
 LABEL_LEVEL = "level"
+# Failover alerts: the region's role (primary, secondary, disaster-recovery); the region itself is
+# in the label the spec names (regions.label, default region).
+LABEL_REGION_ROLE = "region_role"
 
 IDENTITY_LABELS = (LABEL_SERVICE, LABEL_SLO)
 # Label names sre-gen sets itself; metadata labels from the spec may not use them.
 RESERVED_LABELS = frozenset({
     LABEL_SERVICE, LABEL_SLO, LABEL_WINDOW, LABEL_SEVERITY, LABEL_TIER, LABEL_INCIDENT,
     LABEL_LONG_WINDOW, LABEL_SHORT_WINDOW, "signal", "indicator", "rule", "data", "resource",
-    "horizon", "level", "alertname", "alertstate", "objective", "sli", "le", "job", "instance",
+    "horizon", "level", LABEL_REGION_ROLE, "alertname", "alertstate", "objective", "sli", "le", "job", "instance",
 })
 
 # ---- SLO recording rules ------------------------------------------------------------------------
@@ -86,6 +89,45 @@ SECURITY_EVENTS = "service:security_events:increase"
 BACKUP_AGE = "service:backup_age:seconds"
 CAPACITY_USAGE = "service:capacity_usage:ratio"
 CAPACITY_FORECAST = "service:capacity_usage:forecast_ratio"
+
+# Multi-region failover (sre_gen.compile.regions), per region (labels service, <region label>):
+REGION_UP = "region:up:max"  # 1 while any target of the region is up
+REGION_HEALTH = "region:health_check_success:max"  # 1 while any health check of it succeeds
+# ... and per region and SLO (labels service, slo, <region label>):
+
+
+def region_errors(base_window: int) -> str:
+    """Bad events per second in one region over the base window (0 while it has traffic and no
+    errors)."""
+    return f"region:sli_errors:rate{format_duration(base_window)}"
+
+
+def region_total(base_window: int) -> str:
+    """All events per second in one region over the base window."""
+    return f"region:sli_total:rate{format_duration(base_window)}"
+
+
+def region_error_ratio(base_window: int) -> str:
+    """The region's current error ratio over the base window."""
+    return f"region:sli_error:ratio_rate{format_duration(base_window)}"
+
+
+def region_error_baseline(window: int) -> str:
+    """The region's request-weighted error ratio over the baseline window before now."""
+    return f"region:sli_error:ratio_baseline{format_duration(window)}"
+
+
+# ---- SRE KPIs per service (sre_gen.compile.kpis) -------------------------------------------------
+# per SLO: 1 while its error ratio over its window is within its budget, 0 when not, no sample
+# while the SLO has no known error ratio (no evaluable data in the window)
+SLO_OBJECTIVE_MET = "slo:objective_met:bool"
+KPI_SLO_COMPLIANCE = "service:sre_gen_slo_compliance:ratio"  # met / known SLOs
+KPI_SLOS_MET = "service:sre_gen_slos_met:count"
+KPI_SLOS_KNOWN = "service:sre_gen_slos_known:count"
+KPI_SLOS_DEFINED = "service:sre_gen_slos_defined:count"
+KPI_BUDGET_UTILIZATION_MAX = "service:sre_gen_error_budget_utilization:max"
+KPI_BUDGET_UTILIZATION_AVG = "service:sre_gen_error_budget_utilization:avg"
+KPI_BURN_RATE_MAX = "service:sre_gen_burn_rate:max"
 
 # kube-state-metrics series used by the autoscaling alerts.
 KSM_HPA_CURRENT = "kube_horizontalpodautoscaler_status_current_replicas"
@@ -168,6 +210,18 @@ def capacity_alert(prefix: str, resource: str) -> str:
     return f"{prefix}{pascal(resource)}CapacityForecastExhausted"
 
 
+REGION_ALERT_SUFFIX = {
+    "regionUnavailable": "RegionUnavailable",
+    "errorRateSpike": "RegionErrorRateSpike",
+    "healthCheckFailing": "RegionHealthChecksFailing",
+}
+
+
+def region_alert(prefix: str, trigger: str) -> str:
+    """One alert name per failover trigger; its rules differ by region (one per region)."""
+    return f"{prefix}{REGION_ALERT_SUFFIX[trigger]}"
+
+
 def hpa_at_max_alert(prefix: str) -> str:
     return f"{prefix}HPAAtMaxReplicas"
 
@@ -232,6 +286,12 @@ def promtool_slo_period_test_file(slo: str) -> str:
 
 def promtool_slo_tier_test_file(slo: str, tier: str) -> str:
     return f"{PROMTOOL_TESTS_DIR}/{slo}.tier-{tier}.yaml"
+
+
+FLEET_DIR = "_fleet"  # beside the service folders; no service name starts with '_'
+FLEET_DASHBOARD_FILE = "grafana/fleet.json"  # relative to FLEET_DIR
+FLEET_DASHBOARD_UID = "sre-gen-fleet"
+FLEET_PROVISIONING_FILE = "grafana/provisioning/dashboards/fleet.yaml"
 
 
 def promtool_section_test_file(section: str) -> str:

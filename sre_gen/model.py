@@ -217,6 +217,61 @@ class DisasterRecovery:
     procedures: tuple[str, ...] = ()
 
 
+REGION_ROLES = ("primary", "secondary", "disaster-recovery")  # role label values, in order
+
+
+@dataclass(frozen=True)
+class Region:
+    name: str  # the region as its series label it (us-east-1)
+    role: str  # primary | secondary | disaster-recovery
+
+
+@dataclass(frozen=True)
+class Replication:
+    data: str  # data kind (database, application-data, configuration)
+    mode: Literal["synchronous", "asynchronous", "real-time"]
+    to: tuple[str, ...]  # roles receiving replicas: secondary, disaster-recovery
+
+
+@dataclass(frozen=True)
+class RegionSignal:
+    """A per-target 0/1 series (up, probe_success); the region matcher is added per region."""
+
+    selector: MetricSelector
+    for_seconds: int
+    severity: str
+
+
+@dataclass(frozen=True)
+class ErrorSpike:
+    """The region's current error ratio (base window) against ``factor`` x its baseline: the same
+    region's request-weighted error ratio over ``baseline`` seconds, never below ``floor``."""
+
+    slo: str
+    sli: RatioSLI | LatencySLI  # the SLO's SLI (selectors only), computed per region
+    factor: Decimal
+    baseline: int  # seconds
+    floor: Decimal  # ratio
+    for_seconds: int
+    severity: str
+
+
+@dataclass(frozen=True)
+class Regions:
+    regions: tuple[Region, ...]  # primary first, then secondary, disaster recovery
+    label: str = "region"
+    replication: tuple[Replication, ...] = ()
+    unavailable: RegionSignal | None = None
+    health_check: RegionSignal | None = None
+    error_spike: ErrorSpike | None = None
+    failover_command: str = ""
+    runbook: str | None = None
+    line: int = 0
+
+    def role_of(self, role: str) -> Region | None:
+        return next((r for r in self.regions if r.role == role), None)
+
+
 @dataclass(frozen=True)
 class CapacityResource:
     name: str
@@ -368,6 +423,7 @@ class Service:
     oncall: Oncall | None
     runbooks: tuple[Runbook, ...]
     incident_procedures: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    regions: Regions | None = None
     spec_path: str = ""  # as given on the command line, posix, relative when possible
 
     def incident_class_for(self, severity: str) -> IncidentClass | None:

@@ -141,3 +141,18 @@ def render_all(specs: list[Path] | None, out_dir: Path, ctx: Context):
     small runs; the commands use ``render_each``)."""
     _services, each = render_each(specs, out_dir, ctx)
     return list(each)
+
+
+def render_fleet(services: list[Service], out_dir: Path) -> dict[str, bytes]:
+    """The fleet folder ``<out>/_fleet/`` (the fleet dashboard over ``services``, the services of
+    the run) as written: ``{relative path: bytes}`` with its ownership manifest."""
+    from sre_gen.compile import fleet
+    from sre_gen.output import write
+
+    refs = ", ".join(spec_reference(s.spec_path, out_dir) for s in services)
+    return write.with_headers(fleet.build(services), refs)
+
+
+def fleet_inputs(services: list[Service], out_dir: Path) -> list[tuple[str, str]]:
+    """What the fleet folder depends on: each service's name and spec reference (cache key)."""
+    return [(s.name, spec_reference(s.spec_path, out_dir)) for s in services]

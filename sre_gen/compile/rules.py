@@ -20,7 +20,7 @@ evaluation interval old in Prometheus (groups run on their own timers) and curre
 from __future__ import annotations
 
 from sre_gen import conventions as cv
-from sre_gen.compile import service_alerts, slo_rules
+from sre_gen.compile import kpis, regions, service_alerts, slo_rules
 from sre_gen.compile.rulebase import Group, Rule, group_dict
 from sre_gen.model import Service
 from sre_gen.output import yamlfmt
@@ -60,6 +60,9 @@ def _recording_groups(service: Service) -> list[Group]:
                  service_alerts.backup_groups(service), service_alerts.capacity_groups(service)):
         if pair[0] is not None:
             groups.append(pair[0])
+    for group in (regions.recording_group(service), kpis.recording_group(service)):
+        if group is not None:
+            groups.append(group)
     return groups
 
 
@@ -69,7 +72,8 @@ def _alerting_groups(service: Service) -> list[Group]:
                  service_alerts.backup_groups(service), service_alerts.capacity_groups(service)):
         if pair[1] is not None:
             groups.append(pair[1])
-    for group in (service_alerts.custom_group(service), service_alerts.autoscaling_group(service)):
+    for group in (service_alerts.custom_group(service), service_alerts.autoscaling_group(service),
+                  regions.alerting_group(service)):
         if group is not None:
             groups.append(group)
     return groups

@@ -23,7 +23,7 @@ from types import TracebackType
 
 from sre_gen import burnrate, prose, promql
 from sre_gen import conventions as cv
-from sre_gen.compile import markdown, slo_rules
+from sre_gen.compile import markdown, region_runbooks, slo_rules
 from sre_gen.compile.rulebase import Rule
 from sre_gen.compile.rules import all_alerts
 from sre_gen.compile.service_alerts import _humanize as humanize_value
@@ -47,6 +47,7 @@ KIND_TITLES = {
     "capacity": "Capacity forecast",
     "hpa-max": "Autoscaling (HPA at max replicas)",
     "hpa-unable": "Autoscaling (HPA unable to scale)",
+    **region_runbooks.KINDS,
 }
 
 
@@ -124,7 +125,9 @@ def _default_receiver(service: Service) -> dict | None:
     return _receiver(service, service.oncall.default_receiver) if service.oncall else None
 
 
-def _variant_label(rule: Rule) -> str:
+def _variant_label(rule: Rule, service: Service) -> str:
+    if rule.kind in region_runbooks.KINDS:
+        return region_runbooks.variant_label(rule, service)
     if rule.kind == "slo-burn":
         return f"Tier {rule.tier}"
     if rule.kind == "golden":
@@ -153,6 +156,8 @@ def _tier_facts(slo: SLO, tier_name: str | None) -> list[tuple[str, str]]:
 
 
 def _facts(service: Service, rule: Rule) -> list[tuple[str, str]]:
+    if rule.kind in region_runbooks.KINDS:
+        return region_runbooks.facts(service, rule)
     if rule.kind == "golden":
         gs = _golden(service, rule.subject)
         value = None if gs is None else {"warning": gs.warning, "critical": gs.critical,
@@ -185,7 +190,7 @@ def _variant(service: Service, rule: Rule) -> dict:
     slo = _slo_named(service, rule.slo)
     facts = _tier_facts(slo, rule.tier) if rule.kind == "slo-burn" and slo else _facts(service, rule)
     return {
-        "label": _variant_label(rule),
+        "label": _variant_label(rule, service),
         "expr": rule.expr,
         "for": humanize_duration(rule.for_seconds) if rule.for_seconds else "",
         "severity": severity,
@@ -204,6 +209,8 @@ def _meaning(service: Service, rules: list[Rule]) -> list[str]:
     """What the alert means, in plain words (paragraphs of plain text)."""
     r = rules[0]
     slo = _slo_named(service, r.slo)
+    if r.kind in region_runbooks.KINDS:
+        return region_runbooks.meaning(service, rules)
     if r.kind == "slo-burn" and slo is not None:
         tiers = ", ".join(x.tier or "" for x in rules)
         goal = slo.description or (f"{num(slo.objective_percent)}% over "
@@ -312,6 +319,8 @@ def _diagnosis(service: Service, rules: list[Rule]) -> list[dict]:
     st = service.settings
     out: list[dict] = []
     slo = _slo_named(service, r.slo)
+    if r.kind in region_runbooks.KINDS:
+        return region_runbooks.diagnosis(service, rules)
     if r.kind.startswith("slo-") and slo is not None:
         ident = slo_rules.identity(service, slo)
         budget = num(slo.error_budget)
@@ -512,6 +521,7 @@ def page_context(service: Service, rules: list[Rule]) -> dict:
         "diagnosis": _diagnosis(service, rules),
         "runbook": _runbook_view(service, r.runbook),
         "dr": _dr_view(service, rules),
+        "regions": region_runbooks.view(service) if r.kind in region_runbooks.KINDS else None,
     }
 
 
@@ -550,6 +560,7 @@ def index_context(service: Service, groups: dict[str, list[Rule]]) -> dict:
                          "retention": b.retention} for b in dr.backups],
             "procedures": list(dr.procedures),
         },
+        "regions": region_runbooks.view(service),
         "runbooks": [{"name": rb.name, "title": rb.title, "description": rb.description,
                       "alerts": [a["name"] for a in alerts if a["runbook"] == rb.name]}
                      for rb in service.runbooks],

@@ -98,6 +98,16 @@ def key(spec_path: str, spec_reference: str, templates: Path | None,
     return h.hexdigest()
 
 
+def fleet_key(services: list[tuple[str, str]]) -> str:
+    """The key of the fleet folder's inputs: sre-gen itself and the run's services (name and
+    spec reference each); the fleet dashboard reads nothing else of the specs."""
+    h = hashlib.sha256(_code().encode())
+    h.update(b"\0fleet\0")
+    for name, ref in services:
+        h.update(f"{name}\0{ref}\n".encode("utf-8", "surrogateescape"))
+    return h.hexdigest()
+
+
 def _record_path(folder: Path) -> Path:
     name = hashlib.sha256(os.path.abspath(folder).encode("utf-8", "surrogateescape")).hexdigest()
     return _folder() / f"{name[:40]}.json"

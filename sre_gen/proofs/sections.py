@@ -117,11 +117,13 @@ def _firing_map(rules: list[Rule], labels: dict, value: Fraction) -> dict[str, l
 
 
 def section_test_files(service: Service, alerts: list[Rule]) -> list[pm.PromtoolFile]:
-    from sre_gen.proofs import backups, capacity, custom_alerts, golden_signals, security
+    from sre_gen.proofs import (backups, capacity, custom_alerts, golden_signals, kpis, regions,
+                                security)
 
     out = []
     for build in (golden_signals.golden_file, security.security_file, backups.backup_file,
-                  capacity.capacity_file, capacity.autoscaling_file, custom_alerts.custom_file):
+                  capacity.capacity_file, capacity.autoscaling_file, regions.regions_file,
+                  kpis.kpi_file, custom_alerts.custom_file):
         got = build(service, alerts)
         if got is not None:
             out.append(got)

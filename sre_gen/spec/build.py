@@ -190,6 +190,49 @@ def _dr(spec: dict) -> model.DisasterRecovery:
     )
 
 
+_ROLE_KEYS = (("primary", "primary"), ("secondary", "secondary"),
+              ("disasterRecovery", "disaster-recovery"))
+
+
+def _region_signal(trigger: dict | None, default_for: str) -> model.RegionSignal | None:
+    if trigger is None:
+        return None
+    sig = trigger["signal"]
+    return model.RegionSignal(selector=values.metric_selector(sig["metric"], sig.get("selector")),
+                              for_seconds=_dur(trigger.get("for"), default_for),
+                              severity=trigger.get("severity", "critical"))
+
+
+def _regions(doc: Document, spec: dict, slos: tuple[model.SLO, ...]) -> model.Regions | None:
+    reg = spec.get("regions")
+    if not reg:
+        return None
+    failover = reg.get("failover") or {}
+    spike = None
+    if failover.get("errorRateSpike") is not None:
+        s = failover["errorRateSpike"]
+        slo = next(x for x in slos if x.name == s["slo"])  # the semantic check made sure
+        spike = model.ErrorSpike(
+            slo=slo.name, sli=slo.sli, factor=to_decimal(s.get("factor", 10)),
+            baseline=_dur(s.get("baseline"), "1d"),
+            floor=to_decimal(s["floor"]) if "floor" in s else slo.error_budget,
+            for_seconds=_dur(s.get("for"), "5m"), severity=s.get("severity", "critical"))
+    roles = {"disasterRecovery": "disaster-recovery"}
+    return model.Regions(
+        regions=tuple(model.Region(reg[key], role) for key, role in _ROLE_KEYS if key in reg),
+        label=reg.get("label", "region"),
+        replication=tuple(model.Replication(r["data"], r["mode"],
+                                            tuple(roles.get(x, x) for x in r["to"]))
+                          for r in reg.get("replication") or ()),
+        unavailable=_region_signal(failover.get("regionUnavailable"), "5m"),
+        health_check=_region_signal(failover.get("healthCheckFailing"), "15m"),
+        error_spike=spike,
+        failover_command=failover.get("command", ""),
+        runbook=failover.get("runbook"),
+        line=doc.where(("regions",))[0],
+    )
+
+
 def _capacity(spec: dict) -> model.CapacityPlanning | None:
     cap = spec.get("capacity")
     if not cap:
@@ -307,6 +350,7 @@ def build(doc: Document) -> model.Service:
     name = svc["name"]
     settings = spec.get("settings") or {}
     oncall = _oncall(spec)
+    slos = _slos(doc, spec)
     default_receiver = oncall.default_receiver if oncall else ""
     return model.Service(
         name=name,
@@ -328,7 +372,7 @@ def build(doc: Document) -> model.Service:
             max_rules_per_group=int(settings.get("maxRulesPerGroup", 20)),
             partial_response_strategy=settings.get("partialResponseStrategy", ""),
         ),
-        slos=_slos(doc, spec),
+        slos=slos,
         policy=_policy(spec),
         golden_signals=_golden(doc, spec),
         custom_alerts=_custom(doc, spec),
@@ -341,5 +385,6 @@ def build(doc: Document) -> model.Service:
         runbooks=_runbooks(spec),
         incident_procedures=tuple((k, tuple(v)) for k, v in
                                   (spec.get("incidentResponse") or {}).items()),
+        regions=_regions(doc, spec, slos),
         spec_path=doc.file,
     )

@@ -45,6 +45,10 @@ PATTERN_HINTS = {
     r"^[#@][A-Za-z0-9._-]+$": "expected a Slack channel such as #sre-alerts",
     r"^[^@\s]+@[^@\s]+$": "expected an e-mail address",
     r"^[a-zA-Z][a-zA-Z0-9]*$": "expected a camelCase key (letters and digits)",
+    r"^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$": (
+        "expected a region name such as us-east-1 (letters, digits, '.', '_' and '-', starting "
+        "and ending with a letter or digit, at most 63 characters)"
+    ),
 }
 
 _TYPE_NAMES = {

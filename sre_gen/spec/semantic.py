@@ -152,6 +152,10 @@ def check(doc: Document) -> list:
     _check_custom(c)
     _check_security(c)
     _check_dr(c)
+    with c.guard():
+        from sre_gen.spec import regions
+
+        regions.check(c, _names(c, ("runbooks",), "name"))
     _check_capacity(c)
     _check_autoscaling(c)
     _check_routing(c)
@@ -698,6 +702,12 @@ def _severities(c: _Checker) -> list[tuple[tuple, str]]:
         for path, item in c.items(section):
             if "severity" in item:
                 out.append((path + ("severity",), item["severity"]))
+    regions = c.data.get("regions")
+    failover = regions.get("failover") if isinstance(regions, dict) else None
+    for key in ("regionUnavailable", "errorRateSpike", "healthCheckFailing"):
+        trig = failover.get(key) if isinstance(failover, dict) else None
+        if isinstance(trig, dict) and "severity" in trig:
+            out.append((("regions", "failover", key, "severity"), trig["severity"]))
     return [(p, s) for p, s in out if isinstance(s, str)]
 
 
@@ -740,6 +750,9 @@ def _check_alert_names(c: _Checker) -> None:
             for fn in (conventions.slo_alert_burn, conventions.slo_alert_exhausted,
                        conventions.slo_alert_absent, conventions.slo_alert_unknown):
                 generated.add(fn(prefix, slo.get("name", "")))
+        if isinstance(c.data.get("regions"), dict):
+            generated.update(conventions.region_alert(prefix, trigger)
+                             for trigger in conventions.REGION_ALERT_SUFFIX)
         for path, alert in c.items(("alerts",)):
             if alert.get("alert") in generated:
                 c.add(path + ("alert",), f"{alert['alert']!r} is the name of a generated alert")
@@ -766,6 +779,8 @@ def _check_file_names(c: _Checker) -> None:
     for path, res in c.items(("capacity", "resources")):
         named.append((path + ("name",), conventions.capacity_alert(prefix, str(res.get("name")))))
     named.append((cause, conventions.hpa_unable_alert(prefix)))
+    if isinstance(c.data.get("regions"), dict):
+        named.append((cause, conventions.region_alert(prefix, "healthCheckFailing")))
     for path, alert in c.items(("alerts",)):
         if isinstance(alert.get("alert"), str):
             named.append((path + ("alert",), alert["alert"]))

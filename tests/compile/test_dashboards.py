@@ -656,3 +656,86 @@ def test_panel_ids_are_unique_32_bit_integers(spec):
         ids = [p["id"] for p in _all_panels(dash)]
         assert len(ids) == len(set(ids)), rel
         assert all(isinstance(i, int) and 1 <= i < 2 ** 31 for i in ids), rel
+
+
+# ---- the fleet dashboard (sre_gen.compile.fleet) ------------------------------------------------
+FLEET_NAMES = {cv.KPI_SLOS_MET, cv.KPI_SLOS_KNOWN, cv.KPI_SLOS_DEFINED, cv.KPI_SLO_COMPLIANCE,
+               cv.KPI_BUDGET_UTILIZATION_MAX, cv.KPI_BURN_RATE_MAX, cv.ALERTS}
+
+
+def _fleet_services() -> list[Service]:
+    names = set()
+    out = []
+    for path in SPECS:
+        svc = _service(path)
+        if svc.name not in names:  # the test specs reuse names; a run has each once
+            names.add(svc.name)
+            out.append(svc)
+    return out
+
+
+def test_fleet_dashboard_golden_and_provisioning(golden):
+    from sre_gen.compile import fleet
+
+    files = fleet.build([_service(SPECS[0])])
+    assert sorted(files) == sorted([cv.FLEET_DASHBOARD_FILE, cv.FLEET_PROVISIONING_FILE])
+    for rel, text in files.items():
+        golden(f"dashboards/{cv.FLEET_DIR}/{rel}", text)
+    provider = yaml.safe_load(files[cv.FLEET_PROVISIONING_FILE])["providers"][0]
+    assert provider["options"]["path"] == cv.dashboard_mount_path(cv.FLEET_DIR)
+
+
+def test_fleet_dashboard_validates_and_has_a_row_per_service_of_the_run():
+    from sre_gen.compile import fleet
+
+    services = _fleet_services()
+    assert len(services) >= 3
+    dash = json.loads(fleet.build(services)[cv.FLEET_DASHBOARD_FILE])
+    validator = jsonschema.Draft7Validator(_patched_dashboard_schema())
+    errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message[:300]}"
+              for e in validator.iter_errors(dash)]
+    assert not errors, "\n".join(errors)
+    assert dash["uid"] == cv.FLEET_DASHBOARD_UID and dash["schemaVersion"] >= 39
+    panels = _all_panels(dash)
+    assert {p["type"] for p in panels} <= MODERN_PANELS
+    assert len({p["id"] for p in panels}) == len(panels)
+    table = next(p for p in panels if p["type"] == "table")
+    columns = {o["matcher"]["options"]: o["properties"][0]["value"]
+               for o in table["fieldConfig"]["overrides"]}
+    assert {"SLOs met", "Budget left (worst SLO)", "Burn rate (fastest)",
+            "Firing alerts"} <= set(columns.values())
+    for target in table["targets"]:
+        assert target["datasource"] == DS
+        services_queried = [eq[cv.LABEL_SERVICE] for _, eq in _selectors(target["expr"])]
+        # one row per service: every column's query names every service of the run
+        assert set(services_queried) == {s.name for s in services}, target["refId"]
+    for where, expr in _queries(dash):
+        for name, eq in _selectors(expr):
+            assert name in FLEET_NAMES, (where, name)
+            if name == cv.ALERTS:
+                assert eq.get(cv.LABEL_ALERTSTATE) == "firing"
+    assert [link["title"] for link in dash["links"]] == [f"{s.name} SLOs" for s in services]
+
+
+def test_fleet_queries_read_what_the_kpi_rules_record():
+    """Each KPI series the fleet reads is recorded by the rules of every service with SLOs."""
+    from sre_gen.compile import fleet
+
+    services = [s for s in _fleet_services() if s.slos]
+    dash = json.loads(fleet.build(services)[cv.FLEET_DASHBOARD_FILE])
+    for svc in services:
+        recorded = {(r.record, dict(r.labels).get(cv.LABEL_SERVICE))
+                    for g in rules.recording_groups(svc) for r in g.rules if r.record}
+        for where, expr in _queries(dash):
+            for name, eq in _selectors(expr):
+                if name != cv.ALERTS and eq.get(cv.LABEL_SERVICE) == svc.name:
+                    assert (name, svc.name) in recorded, (where, name)
+
+
+def test_fleet_dashboard_is_deterministic_and_independent_of_order():
+    from sre_gen.compile import fleet
+
+    services = _fleet_services()
+    assert fleet.build(services) == fleet.build(list(services))
+    text = fleet.build(services)[cv.FLEET_DASHBOARD_FILE]
+    assert not re.search(r"\d\.\d*(0000000|9999999)\d", text), "float artefact"

@@ -393,7 +393,7 @@ def test_readme_minimal_spec_passes_for_common_windows(tmp_path: Path, promtool:
             path.write_text(text, "utf-8")
             if rel.startswith("prometheus/tests/"):
                 files.append(path)
-    assert len(files) == 3 * 6
+    assert len(files) == 3 * 7  # per window: the SLO's 6 files and _kpis.yaml
     failed = run_promtool(promtool, files, int(os.environ.get("SRE_GEN_PARAM_JOBS",
                                                               os.cpu_count() or 2)))
     assert not failed, "\n".join(f"{f}\n{text[:1500]}" for f, text in sorted(failed.items()))

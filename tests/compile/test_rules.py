@@ -215,7 +215,8 @@ def test_every_alert_has_the_label_and_annotation_conventions(example_service) -
             assert rule.annotation(key), (rule.alert, key)
     kinds = {r.kind for r in alerts}
     assert kinds == {"slo-burn", "slo-exhausted", "slo-absent", "slo-unknown", "golden", "custom",
-                     "security", "backup", "capacity", "hpa-max", "hpa-unable"}
+                     "security", "backup", "capacity", "hpa-max", "hpa-unable",
+                     "region-unavailable", "region-spike", "region-health"}
 
 
 def test_custom_alert_runbook_links_to_generated_page(example_service) -> None:

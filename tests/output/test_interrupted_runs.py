@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from sre_gen.conventions import OWNERSHIP_MANIFEST
+from sre_gen.conventions import FLEET_DIR, OWNERSHIP_MANIFEST
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "specs" / "autogen-review-bot.yaml"
@@ -93,7 +93,7 @@ def test_a_run_killed_mid_write_is_cleaned_up_by_the_next_run(tmp_path: Path) ->
     assert again.returncode == 0, again.stderr
     assert _hidden(out) == [], f"left behind: {_hidden(out)} (before: {leftovers})"
     assert "left by an interrupted run" in again.stderr
-    assert sorted(p.name for p in out.iterdir()) == names
+    assert sorted(p.name for p in out.iterdir()) == sorted([*names, FLEET_DIR])
     assert (out / names[0] / "NOTES.md").read_text() == "kept: not sre-gen's\n"
     for name in names:
         tree = _tree(out / name)
