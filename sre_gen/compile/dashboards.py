@@ -40,7 +40,11 @@ Under ``generated/<service>/grafana/``:
 Both dashboards: a ``datasource`` variable (type datasource, Prometheus) used by every panel and
 query (no ``__inputs``, which file provisioning does not substitute); an annotation of the
 service's firing alerts (``ALERTS``) on every time series; links to each other and to the
-runbooks; panels on the 24-column grid with deterministic ids (``grafana_fixups``). Queries only
+runbooks; panels on the 24-column grid. Panel ids follow what a panel shows, not where it is
+(``grafana_fixups.assign_ids``): each panel is keyed by its section, ``("slo", <SLO name>)``,
+``("indicator", <golden signal name>)``, ``("signal", <signal>)`` (a golden-signals row),
+``("autoscaling",)`` or ``("overview",)``, and its role number (``SLO_ROLES``, ``OVERVIEW_ROLES``),
+so adding, removing, reordering or editing other SLOs never changes its id. Queries only
 read series the rules compiler records (``conventions``), ``ALERTS`` and kube-state-metrics'
 HPA series; every label value from the spec goes through ``promql.quote``; text from the spec in
 markdown (text panels, panel descriptions) is escaped, including Grafana's ``$variable`` syntax.
@@ -75,6 +79,13 @@ GOLDEN_TIME_RANGE = ("now-6h", "now")
 # Colours of the burn-rate tiers, slowest to fastest: the fastest tier is always red.
 TIER_COLORS = ("yellow", "orange", "red")
 PROVIDER_UPDATE_SECONDS = 60
+# Panel roles within a section (grafana_fixups.PanelKey): the panel id is derived from the section
+# and this number, so these numbers never change; a new kind of panel takes a new number.
+ROLE_ROW = 0
+OVERVIEW_ROLES = {"row": 0, "about": 1, "table": 2}  # section ("overview",)
+SLO_ROLES = {"row": 0, "sli": 1, "budget": 2, "data": 3, "burn-down": 4, "burn-rate": 5,
+             "alerts": 6}  # section ("slo", <SLO name>)
+OVERVIEW = ("overview",)
 
 
 # ---- entry point --------------------------------------------------------------------------------
@@ -117,11 +128,13 @@ def provisioning(service: Service) -> str:
 # ---- the SLO dashboard --------------------------------------------------------------------------
 def slo_dashboard(service: Service) -> dict[str, Any]:
     g = _grafanalib()
-    panels: list[Any] = [_row(g, "Overview")]
+    panels: list[Any] = [_keyed(_row(g, "Overview"), OVERVIEW, OVERVIEW_ROLES["row"])]
     height = max(8, len(service.slos) + 3)
-    panels.append(_text(g, f"{service.name} SLOs", _slo_about(service), w=8, h=height))
+    panels.append(_keyed(_text(g, f"{service.name} SLOs", _slo_about(service), w=8, h=height),
+                         OVERVIEW, OVERVIEW_ROLES["about"]))
     if service.slos:
-        panels.append(_slo_table(g, service, w=16, h=height))
+        panels.append(_keyed(_slo_table(g, service, w=16, h=height), OVERVIEW,
+                             OVERVIEW_ROLES["table"]))
     alerts = _alerts_by_slo(service)
     for slo in service.slos:
         panels.extend(_slo_row(g, service, slo, alerts.get(slo.name, [])))
@@ -205,6 +218,7 @@ def _slo_row(g: Any, service: Service, slo: SLO, alerts: list[tuple[str, str]]) 
     objective = num(slo.objective_percent)
     links = [_link(g, f"Runbook: {name}", url) for name, url in alerts]
     decimals = _pct_decimals([slo])
+    section = ("slo", slo.name)
     out = [_row(g, f"SLO {slo.name}: {objective}% over {window}")]
 
     sli_targets = [_target(g, f"1 - {cv.sli_error_ratio(base)}{ident}", "A",
@@ -284,7 +298,9 @@ def _slo_row(g: Any, service: Service, slo: SLO, alerts: list[tuple[str, str]]) 
         [(cv.LABEL_SERVICE, service.name), (cv.LABEL_SLO, slo.name)],
         (cv.LABEL_ALERTNAME, cv.LABEL_ALERTSTATE, cv.LABEL_SEVERITY, cv.LABEL_TIER), w=8, h=8,
         links=links))
-    return out
+    roles = ("row", "sli", "budget", "data", "burn-down", "burn-rate", "alerts")
+    assert len(out) == len(roles)
+    return [_keyed(panel, section, SLO_ROLES[role]) for panel, role in zip(out, roles)]
 
 
 def coverage_expr(service: Service, slo: SLO) -> str:
@@ -341,12 +357,15 @@ def _budget_steps() -> list[tuple[str, Decimal | None]]:
 # ---- the golden-signals dashboard ---------------------------------------------------------------
 def golden_dashboard(service: Service) -> dict[str, Any]:
     g = _grafanalib()
-    panels: list[Any] = [_row(g, "Overview")]
-    panels.append(_text(g, f"{service.name} golden signals", _golden_about(service), w=8, h=8))
-    panels.append(_alerts_table(
+    panels: list[Any] = [_keyed(_row(g, "Overview"), OVERVIEW, OVERVIEW_ROLES["row"])]
+    panels.append(_keyed(
+        _text(g, f"{service.name} golden signals", _golden_about(service), w=8, h=8),
+        OVERVIEW, OVERVIEW_ROLES["about"]))
+    panels.append(_keyed(_alerts_table(
         g, "Alerts", f"Pending and firing alerts of {service.name} (all of its rules).",
         [(cv.LABEL_SERVICE, service.name)],
-        (cv.LABEL_ALERTNAME, cv.LABEL_ALERTSTATE, cv.LABEL_SEVERITY), w=16, h=8))
+        (cv.LABEL_ALERTNAME, cv.LABEL_ALERTSTATE, cv.LABEL_SEVERITY), w=16, h=8),
+        OVERVIEW, OVERVIEW_ROLES["table"]))
     alerts = _alerts_by_subject(service)
     for signal, title in SIGNALS:
         indicators = [gs for gs in service.golden_signals if gs.signal == signal]
@@ -355,11 +374,13 @@ def golden_dashboard(service: Service) -> dict[str, Any]:
         if not count:
             continue
         width = 24 // count if count <= 4 else 8  # at most four per line; three from five on
-        panels.append(_row(g, title))
+        panels.append(_keyed(_row(g, title), ("signal", signal), ROLE_ROW))
         for gs in indicators:
-            panels.append(_golden_panel(g, service, gs, alerts.get(gs.name, []), width))
+            panels.append(_keyed(_golden_panel(g, service, gs, alerts.get(gs.name, []), width),
+                                 ("indicator", gs.name), 0))
         if hpa:
-            panels.append(_hpa_panel(g, service, alerts.get(_HPA_SUBJECT, []), width))
+            panels.append(_keyed(_hpa_panel(g, service, alerts.get(_HPA_SUBJECT, []), width),
+                                 ("autoscaling",), 0))
     return _dashboard(
         g, service, cv.GOLDEN_DASHBOARD, f"{service.name} / Golden signals",
         f"Golden signals of {service.name} (latency, traffic, errors, saturation) against their "
@@ -519,6 +540,14 @@ def _dashboard(g: Any, service: Service, kind: str, title: str, purpose: str, pa
         panels=panels,
     )
     return grafana_fixups.normalize(_data(dash))
+
+
+def _keyed(panel: Any, section: tuple[str, ...], role: int) -> Any:
+    """Give a panel its identity (``grafana_fixups.assign_ids`` turns it into the panel id)."""
+    from sre_gen.compile.grafana_fixups import PanelKey
+
+    panel.id = PanelKey(section, role)
+    return panel
 
 
 def _row(g: Any, title: str) -> Any:

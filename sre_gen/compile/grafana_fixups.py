@@ -8,8 +8,10 @@ layout. ``normalize`` takes ``to_json_data()`` output (as plain JSON data) and:
 1. lays panels out on Grafana's 24-column grid: each panel's ``gridPos`` ``w``/``h`` is its size,
    ``x``/``y`` are computed here, left to right, wrapping to a new line; a row starts a new line
    and takes the full width;
-2. gives every panel an id from its row's and its own title (stable when SLOs are added,
-   removed or reordered: ``viewPanel`` links keep pointing at the same panel);
+2. turns every panel's ``id``, a ``PanelKey`` (section and role) set by the dashboard builder,
+   into a number that depends on that key only (``assign_ids``): adding, removing, reordering
+   or editing SLOs changes no other panel's id, so ``viewPanel`` links keep pointing at the same
+   panel;
 3. sets ``schemaVersion`` (39: loaded by Grafana 10.4, 11 and 12 without running the legacy
    migrations; Grafana only migrates upwards);
 4. rewrites threshold steps to ``{"color", "value"}`` with a JSON ``null`` base step;
@@ -21,6 +23,9 @@ Nothing else is changed: what a panel shows is decided by ``sre_gen.compile.dash
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 SCHEMA_VERSION = 39
@@ -90,41 +95,65 @@ def layout(panels: list[dict[str, Any]]) -> None:
         line_height = max(line_height, h)
 
 
-ID_SPACE = 2 ** 31 - 1  # Grafana's panel ids are 32-bit integers
+# ---- stable panel ids ---------------------------------------------------------------------------
+# A panel id is ``slot * ROLES + role``: ``slot`` (1 .. SLOTS - 1) comes from the panel's section
+# (an SLO, a golden signal, a row of the golden-signals dashboard, the overview), ``role`` (0 ..
+# ROLES - 1) is the panel's fixed role number within its section. Ids are in 16 .. 2**31 - 1: JS
+# safe integers that also fit Grafana's 32-bit panel ids.
+ROLES = 16
+SLOTS = 2 ** 27
 
 
-def _stable_id(key: str, taken: set[int]) -> int:
-    import hashlib
+@dataclass(frozen=True)
+class PanelKey:
+    """What a panel is, whatever its position: ``section`` (e.g. ``("slo", "availability")``) and
+    ``role`` (a number fixed per kind of panel; new kinds take new numbers)."""
 
-    n = int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:8], "big") % ID_SPACE + 1
-    while n in taken:  # a collision (about 1 in 10^7 for 100 panels): the next free id
-        n = n % ID_SPACE + 1
-    taken.add(n)
-    return n
+    section: tuple[str, ...]
+    role: int
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.role < ROLES:
+            raise ValueError(f"panel role {self.role} is outside 0..{ROLES - 1}")
+
+
+def section_slot(section: tuple[str, ...], probe: int = 0) -> int:
+    """Slot of a section at a probe: the first 8 bytes of SHA-256 of ``probe`` and the section's
+    parts, joined by U+001F, mapped into 1 .. SLOTS - 1."""
+    text = "\x1f".join([str(probe), *section])
+    digest = hashlib.sha256(text.encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") % (SLOTS - 1) + 1
+
+
+def section_slots(sections: Iterable[tuple[str, ...]]) -> dict[tuple[str, ...], int]:
+    """Slots of distinct sections. Each section takes its probe-0 slot; when two sections collide
+    (about 1 in 10^7 for two given names), the sections are taken in sorted order and each takes
+    its first free probe (0, 1, 2, ...). So a section's slot depends only on its own name and the
+    names of the sections it collides with, never on positions or on unrelated sections."""
+    taken: dict[int, tuple[str, ...]] = {}
+    for section in sorted(set(sections)):
+        probe = 0
+        while section_slot(section, probe) in taken:
+            probe += 1
+        taken[section_slot(section, probe)] = section
+    return {section: slot for slot, section in taken.items()}
 
 
 def assign_ids(panels: list[dict[str, Any]]) -> None:
-    """Panel ids that follow the panel, not its position: a hash of the row's and the panel's
-    titles (SLO panels and rows carry the SLO's name), so adding, removing or moving an SLO
-    changes no other panel's id and ``viewPanel`` links keep working. A title repeated within a
-    row is told apart by its occurrence."""
-    taken: set[int] = set()
-    seen: dict[str, int] = {}
-    row = ""
-
-    def key(panel: dict[str, Any], row_title: str) -> str:
-        base = f"{panel.get('type')}\x1f{row_title}\x1f{panel.get('title', '')}"
-        seen[base] = seen.get(base, 0) + 1
-        return f"{base}\x1f{seen[base]}"
-
-    for panel in panels:
-        if panel.get("type") == "row":
-            row = str(panel.get("title", ""))
-            panel["id"] = _stable_id(key(panel, ""), taken)
-            for inner in panel.get("panels", []):
-                inner["id"] = _stable_id(key(inner, row), taken)
-        else:
-            panel["id"] = _stable_id(key(panel, row), taken)
+    """Replace each panel's ``id`` (a ``PanelKey``, rows' inner panels included) by its number."""
+    every = [p for panel in panels for p in (panel, *panel.get("panels", []))]
+    for panel in every:
+        if not isinstance(panel.get("id"), PanelKey):
+            raise ValueError(f"panel {panel.get('title')!r} has no PanelKey id")
+    slots = section_slots(p["id"].section for p in every)
+    seen: dict[int, PanelKey] = {}
+    for panel in every:
+        key = panel["id"]
+        number = slots[key.section] * ROLES + key.role
+        if number in seen:
+            raise ValueError(f"two panels with the key {key}")
+        seen[number] = key
+        panel["id"] = number
 
 
 def _fix_panel(panel: dict[str, Any]) -> dict[str, Any]:
