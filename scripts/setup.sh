@@ -2,6 +2,7 @@
 # Set up a development environment: .venv with sre-gen and its test dependencies, plus the real
 # promtool, prometheus, amtool and alertmanager from Debian's prometheus / prometheus-alertmanager
 # packages when missing (the live tests start a real Prometheus and Alertmanager on 127.0.0.1).
+# Grafana's published TypeScript types and tsc go to .cache/grafana-types (npm; see below).
 # Idempotent: safe to run again; it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +26,13 @@ fi
 if ! command -v amtool >/dev/null 2>&1 || ! command -v prometheus-alertmanager >/dev/null 2>&1; then
   missing+=(prometheus-alertmanager)
 fi
+# node and npm: tests/compile/test_dashboards_types.py type-checks the dashboards with tsc
+if ! command -v node >/dev/null 2>&1; then
+  missing+=(nodejs)
+fi
+if ! command -v npm >/dev/null 2>&1; then
+  missing+=(npm)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then SUDO=(); elif command -v sudo >/dev/null 2>&1; then SUDO=(sudo); else
     echo "error: ${missing[*]} not installed (they provide promtool/amtool) and no root/sudo to" \
@@ -40,4 +48,27 @@ if [ ${#missing[@]} -gt 0 ]; then
   "${SUDO[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq --no-install-recommends \
     "${missing[@]}" >/dev/null
+fi
+
+# Grafana's published TypeScript types and the TypeScript compiler, for
+# tests/compile/test_dashboards_types.py: @grafana/schema and typescript from the npm registry,
+# and the type declarations of @grafana/prometheus (its PromQuery; `npm pack`, without its
+# dependencies: the UI packages it needs at run time are not needed for its types).
+GRAFANA_SCHEMA_VERSION=13.2.3
+GRAFANA_PROMETHEUS_VERSION=13.2.3
+TYPESCRIPT_VERSION=5.9.3
+types_dir=.cache/grafana-types
+types_stamp="$types_dir/.installed-schema-$GRAFANA_SCHEMA_VERSION-prometheus-$GRAFANA_PROMETHEUS_VERSION-typescript-$TYPESCRIPT_VERSION"
+if [ ! -f "$types_stamp" ]; then
+  echo "installing @grafana/schema $GRAFANA_SCHEMA_VERSION, @grafana/prometheus $GRAFANA_PROMETHEUS_VERSION (types) and typescript $TYPESCRIPT_VERSION into $types_dir..." >&2
+  rm -rf "$types_dir"
+  mkdir -p "$types_dir"
+  npm install --prefix "$types_dir" --no-audit --no-fund --loglevel=error \
+    "@grafana/schema@$GRAFANA_SCHEMA_VERSION" "typescript@$TYPESCRIPT_VERSION" >/dev/null
+  (cd "$types_dir" && npm pack --silent "@grafana/prometheus@$GRAFANA_PROMETHEUS_VERSION" >/dev/null)
+  mkdir -p "$types_dir/node_modules/@grafana/prometheus"
+  tar -xzf "$types_dir/grafana-prometheus-$GRAFANA_PROMETHEUS_VERSION.tgz" \
+    -C "$types_dir/node_modules/@grafana/prometheus" --strip-components=1 package/dist/types
+  rm -f "$types_dir/grafana-prometheus-$GRAFANA_PROMETHEUS_VERSION.tgz"
+  touch "$types_stamp"
 fi

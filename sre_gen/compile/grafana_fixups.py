@@ -16,7 +16,14 @@ layout. ``normalize`` takes ``to_json_data()`` output (as plain JSON data) and:
    migrations; Grafana only migrates upwards);
 4. rewrites threshold steps to ``{"color", "value"}`` with a JSON ``null`` base step;
 5. removes legacy and Graph-era keys, keys outside the dashboard schema, and ``null`` values
-   (except a threshold step's ``value``, where ``null`` means "base").
+   (except a threshold step's ``value``, where ``null`` means "base");
+6. removes what Grafana fills in by itself, so the same thing is not written hundreds of times:
+   a target's ``datasource`` when it is the panel's (Grafana runs a query without one on the
+   panel's data source), the Prometheus query defaults (``format: time_series``, ``instant:
+   false``, an empty ``legendFormat``), empty ``mappings``, the stat panel's empty ``custom``
+   and the time series field options equal to the time series plugin's own defaults
+   (``TIMESERIES_CUSTOM_DEFAULTS``: Grafana applies the plugin's defaults to every key left
+   out). What the published types require (``tests/data/grafana-types``) is kept.
 
 Nothing else is changed: what a panel shows is decided by ``sre_gen.compile.dashboards``.
 """
@@ -46,6 +53,17 @@ _TARGET_LEGACY = ("query", "target", "metric", "step", "intervalFactor")
 _VARIABLE_LEGACY = ("useTags", "tagsQuery", "tagValuesQuery")
 _VARIABLE_AUTO = ("auto", "auto_min", "auto_count")  # interval variables only
 _THRESHOLD_LEGACY = ("op", "yaxis", "line", "index")
+# Time series field options whose value is the time series plugin's default (Grafana 10-12,
+# public/app/plugins/panel/timeseries: drawStyle line, linear lines and scale, width 1, points
+# of size 5, no stacking, the axis on auto without a label, shown in legend, tooltip and chart).
+TIMESERIES_CUSTOM_DEFAULTS: dict[str, Any] = {
+    "axisLabel": "", "axisPlacement": "auto", "barAlignment": 0, "drawStyle": "line",
+    "gradientMode": "none", "hideFrom": {"legend": False, "tooltip": False, "viz": False},
+    "lineInterpolation": "linear", "lineWidth": 1, "pointSize": 5,
+    "scaleDistribution": {"log": 2, "type": "linear"}, "spanNulls": False, "stacking": {},
+}
+# Prometheus query fields whose value is the default of Grafana's Prometheus data source.
+_TARGET_DEFAULTS = {"format": "time_series", "instant": False, "legendFormat": ""}
 
 
 class LayoutError(ValueError):
@@ -190,13 +208,29 @@ def _fix_panel(panel: dict[str, Any]) -> dict[str, Any]:
         if out.get("type") == "table" and isinstance(custom, dict) and "displayMode" in custom:
             # Grafana 10 replaced the table's custom.displayMode with custom.cellOptions.
             custom.setdefault("cellOptions", {"type": custom.pop("displayMode")})
+    if isinstance(field_config, dict) and "defaults" in field_config:
+        _drop_defaults(out["type"], field_config["defaults"])
     if "targets" in out:
-        out["targets"] = [_fix_target(t) for t in out["targets"]]
+        out["targets"] = [_fix_target(t, out.get("datasource")) for t in out["targets"]]
     return out
 
 
-def _fix_target(target: dict[str, Any]) -> dict[str, Any]:
+def _drop_defaults(panel_type: str, defaults: dict[str, Any]) -> None:
+    if defaults.get("mappings") == []:
+        defaults.pop("mappings")
+    custom = defaults.get("custom")
+    if panel_type == "stat" and custom == {}:
+        defaults.pop("custom")
+    elif panel_type == "timeseries" and isinstance(custom, dict):
+        for key, value in TIMESERIES_CUSTOM_DEFAULTS.items():
+            if custom.get(key, object()) == value:
+                custom.pop(key)
+
+
+def _fix_target(target: dict[str, Any], panel_datasource: Any) -> dict[str, Any]:
     out = {k: v for k, v in target.items() if k not in _TARGET_LEGACY}
+    if panel_datasource is not None and out.get("datasource") == panel_datasource:
+        out.pop("datasource")
     if out.get("interval") == "":
         out.pop("interval")
     if out.get("hide") is False:
@@ -204,6 +238,9 @@ def _fix_target(target: dict[str, Any]) -> dict[str, Any]:
     if "expr" in out:  # the Prometheus query editor's own fields, so the editor opens in code mode
         out.setdefault("editorMode", "code")
         out.setdefault("range", not out.get("instant", False))
+        for key, value in _TARGET_DEFAULTS.items():
+            if out.get(key, object()) == value:
+                out.pop(key)
     return out
 
 
