@@ -35,16 +35,16 @@ if ! command -v npm >/dev/null 2>&1; then
 fi
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then SUDO=(); elif command -v sudo >/dev/null 2>&1; then SUDO=(sudo); else
-    echo "error: ${missing[*]} not installed (they provide promtool/amtool) and no root/sudo to" \
+    echo "error: ${missing[*]} not installed (promtool/amtool, node/npm) and no root/sudo to" \
          "install them; install them with your package manager and rerun" >&2
     exit 4
   fi
   if ! command -v apt-get >/dev/null 2>&1; then
-    echo "error: need ${missing[*]} (promtool/amtool); this is not a Debian/Ubuntu machine:" \
-         "install Prometheus' promtool and Alertmanager's amtool and rerun" >&2
+    echo "error: need ${missing[*]} (promtool/amtool, node/npm); this is not a Debian/Ubuntu machine:" \
+         "install Prometheus' promtool, Alertmanager's amtool and Node.js with npm, and rerun" >&2
     exit 4
   fi
-  echo "installing ${missing[*]} (for promtool/amtool)..." >&2
+  echo "installing ${missing[*]}..." >&2
   "${SUDO[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq --no-install-recommends \
     "${missing[@]}" >/dev/null
@@ -63,12 +63,16 @@ if [ ! -f "$types_stamp" ]; then
   echo "installing @grafana/schema $GRAFANA_SCHEMA_VERSION, @grafana/prometheus $GRAFANA_PROMETHEUS_VERSION (types) and typescript $TYPESCRIPT_VERSION into $types_dir..." >&2
   rm -rf "$types_dir"
   mkdir -p "$types_dir"
-  npm install --prefix "$types_dir" --no-audit --no-fund --loglevel=error \
-    "@grafana/schema@$GRAFANA_SCHEMA_VERSION" "typescript@$TYPESCRIPT_VERSION" >/dev/null
-  (cd "$types_dir" && npm pack --silent "@grafana/prometheus@$GRAFANA_PROMETHEUS_VERSION" >/dev/null)
-  mkdir -p "$types_dir/node_modules/@grafana/prometheus"
-  tar -xzf "$types_dir/grafana-prometheus-$GRAFANA_PROMETHEUS_VERSION.tgz" \
-    -C "$types_dir/node_modules/@grafana/prometheus" --strip-components=1 package/dist/types
-  rm -f "$types_dir/grafana-prometheus-$GRAFANA_PROMETHEUS_VERSION.tgz"
-  touch "$types_stamp"
+  if npm install --prefix "$types_dir" --no-audit --no-fund --loglevel=error \
+       "@grafana/schema@$GRAFANA_SCHEMA_VERSION" "typescript@$TYPESCRIPT_VERSION" >/dev/null \
+     && (cd "$types_dir" && npm pack --silent "@grafana/prometheus@$GRAFANA_PROMETHEUS_VERSION" >/dev/null) \
+     && mkdir -p "$types_dir/node_modules/@grafana/prometheus" \
+     && tar -xzf "$types_dir/grafana-prometheus-$GRAFANA_PROMETHEUS_VERSION.tgz" \
+          -C "$types_dir/node_modules/@grafana/prometheus" --strip-components=1 package/dist/types; then
+    rm -f "$types_dir/grafana-prometheus-$GRAFANA_PROMETHEUS_VERSION.tgz"
+    touch "$types_stamp"
+  else
+    # only the dashboards' type-check test needs them (it fails, saying so): go on without
+    echo "warning: could not install Grafana's types with npm; tests/compile/test_dashboards_types.py will fail until scripts/setup.sh can" >&2
+  fi
 fi
