@@ -41,8 +41,9 @@ Both dashboards: a ``datasource`` variable (type datasource, Prometheus) used by
 query (no ``__inputs``, which file provisioning does not substitute); an annotation of the
 service's firing alerts (``ALERTS``) on every time series; links to each other and to the
 runbooks; panels on the 24-column grid. Panel ids follow what a panel shows, not where it is
-(``grafana_fixups.assign_ids``): each panel is keyed by its section, ``("slo", <SLO name>)``,
-``("indicator", <golden signal name>)``, ``("signal", <signal>)`` (a golden-signals row),
+(``sre_gen.panel_ids``): each panel is keyed by its section, ``("slo", <SLO name>)``,
+``("indicator", <signal>, <indicator name>)`` (names are unique per signal), ``("signal",
+<signal>)`` (a golden-signals row),
 ``("autoscaling",)`` or ``("overview",)``, and its role number (``SLO_ROLES``, ``OVERVIEW_ROLES``),
 so adding, removing, reordering or editing other SLOs never changes its id. Queries only
 read series the rules compiler records (``conventions``), ``ALERTS`` and kube-state-metrics'
@@ -62,7 +63,7 @@ from pathlib import Path
 from typing import Any
 
 from sre_gen import conventions as cv
-from sre_gen import prose, promql
+from sre_gen import panel_ids, prose, promql
 from sre_gen.durations import format_duration, humanize_duration, num
 from sre_gen.model import SLO, GoldenSignal, Matcher, Service
 from sre_gen.output import yamlfmt
@@ -79,8 +80,8 @@ GOLDEN_TIME_RANGE = ("now-6h", "now")
 # Colours of the burn-rate tiers, slowest to fastest: the fastest tier is always red.
 TIER_COLORS = ("yellow", "orange", "red")
 PROVIDER_UPDATE_SECONDS = 60
-# Panel roles within a section (grafana_fixups.PanelKey): the panel id is derived from the section
-# and this number, so these numbers never change; a new kind of panel takes a new number.
+# Panel roles within a section (sre_gen.panel_ids.PanelKey): the panel id is derived from the
+# section and this number, so these numbers never change; a new kind of panel takes a new number.
 ROLE_ROW = 0
 OVERVIEW_ROLES = {"row": 0, "about": 1, "table": 2}  # section ("overview",)
 SLO_ROLES = {"row": 0, "sli": 1, "budget": 2, "data": 3, "burn-down": 4, "burn-rate": 5,
@@ -240,7 +241,7 @@ def _slo_row(g: Any, service: Service, slo: SLO, alerts: list[tuple[str, str]]) 
     objective = num(slo.objective_percent)
     links = [_link(g, f"Runbook: {name}", url) for name, url in alerts]
     decimals = _pct_decimals([slo])
-    section = ("slo", slo.name)
+    section = panel_ids.slo_section(slo.name)
     out = [_row(g, f"SLO {slo.name}: {objective}% over {window}")]
 
     sli_targets = [_target(g, f"1 - {cv.sli_error_ratio(base)}{ident}", "A",
@@ -399,7 +400,7 @@ def golden_dashboard(service: Service) -> dict[str, Any]:
         panels.append(_keyed(_row(g, title), ("signal", signal), ROLE_ROW))
         for gs in indicators:
             panels.append(_keyed(_golden_panel(g, service, gs, alerts.get(gs.name, []), width),
-                                 ("indicator", gs.name), 0))
+                                 panel_ids.indicator_section(gs.signal, gs.name), 0))
         if hpa:
             panels.append(_keyed(_hpa_panel(g, service, alerts.get(_HPA_SUBJECT, []), width),
                                  ("autoscaling",), 0))
@@ -566,9 +567,7 @@ def _dashboard(g: Any, service: Service, kind: str, title: str, purpose: str, pa
 
 def _keyed(panel: Any, section: tuple[str, ...], role: int) -> Any:
     """Give a panel its identity (``grafana_fixups.assign_ids`` turns it into the panel id)."""
-    from sre_gen.compile.grafana_fixups import PanelKey
-
-    panel.id = PanelKey(section, role)
+    panel.id = panel_ids.PanelKey(section, role)
     return panel
 
 

@@ -9,9 +9,9 @@ layout. ``normalize`` takes ``to_json_data()`` output (as plain JSON data) and:
    ``x``/``y`` are computed here, left to right, wrapping to a new line; a row starts a new line
    and takes the full width;
 2. turns every panel's ``id``, a ``PanelKey`` (section and role) set by the dashboard builder,
-   into a number that depends on that key only (``assign_ids``): adding, removing, reordering
-   or editing SLOs changes no other panel's id, so ``viewPanel`` links keep pointing at the same
-   panel;
+   into a number derived from that key (``assign_ids``; a rare slot collision between two
+   sections is resolved from those two keys alone): adding, removing, reordering or editing SLOs
+   changes no other panel's id, so ``viewPanel`` links keep pointing at the same panel;
 3. sets ``schemaVersion`` (39: loaded by Grafana 10.4, 11 and 12 without running the legacy
    migrations; Grafana only migrates upwards);
 4. rewrites threshold steps to ``{"color", "value"}`` with a JSON ``null`` base step;
@@ -30,10 +30,9 @@ Nothing else is changed: what a panel shows is decided by ``sre_gen.compile.dash
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
+
+from sre_gen.panel_ids import ROLES, PanelKey, section_slots
 
 SCHEMA_VERSION = 39
 GRID_COLUMNS = 24
@@ -113,52 +112,10 @@ def layout(panels: list[dict[str, Any]]) -> None:
         line_height = max(line_height, h)
 
 
-# ---- stable panel ids ---------------------------------------------------------------------------
-# A panel id is ``slot * ROLES + role``: ``slot`` (1 .. SLOTS - 1) comes from the panel's section
-# (an SLO, a golden signal, a row of the golden-signals dashboard, the overview), ``role`` (0 ..
-# ROLES - 1) is the panel's fixed role number within its section. Ids are in 16 .. 2**31 - 1: JS
-# safe integers that also fit Grafana's 32-bit panel ids.
-ROLES = 16
-SLOTS = 2 ** 27
-
-
-@dataclass(frozen=True)
-class PanelKey:
-    """What a panel is, whatever its position: ``section`` (e.g. ``("slo", "availability")``) and
-    ``role`` (a number fixed per kind of panel; new kinds take new numbers)."""
-
-    section: tuple[str, ...]
-    role: int
-
-    def __post_init__(self) -> None:
-        if not 0 <= self.role < ROLES:
-            raise ValueError(f"panel role {self.role} is outside 0..{ROLES - 1}")
-
-
-def section_slot(section: tuple[str, ...], probe: int = 0) -> int:
-    """Slot of a section at a probe: the first 8 bytes of SHA-256 of ``probe`` and the section's
-    parts, joined by U+001F, mapped into 1 .. SLOTS - 1."""
-    text = "\x1f".join([str(probe), *section])
-    digest = hashlib.sha256(text.encode("utf-8")).digest()
-    return int.from_bytes(digest[:8], "big") % (SLOTS - 1) + 1
-
-
-def section_slots(sections: Iterable[tuple[str, ...]]) -> dict[tuple[str, ...], int]:
-    """Slots of distinct sections. Each section takes its probe-0 slot; when two sections collide
-    (about 1 in 10^7 for two given names), the sections are taken in sorted order and each takes
-    its first free probe (0, 1, 2, ...). So a section's slot depends only on its own name and the
-    names of the sections it collides with, never on positions or on unrelated sections."""
-    taken: dict[int, tuple[str, ...]] = {}
-    for section in sorted(set(sections)):
-        probe = 0
-        while section_slot(section, probe) in taken:
-            probe += 1
-        taken[section_slot(section, probe)] = section
-    return {section: slot for slot, section in taken.items()}
-
-
+# ---- stable panel ids (sre_gen.panel_ids) -------------------------------------------------------
 def assign_ids(panels: list[dict[str, Any]]) -> None:
-    """Replace each panel's ``id`` (a ``PanelKey``, rows' inner panels included) by its number."""
+    """Replace each panel's ``id`` (a ``PanelKey``, rows' inner panels included) by its number
+    (``sre_gen.panel_ids``)."""
     every = [p for panel in panels for p in (panel, *panel.get("panels", []))]
     for panel in every:
         if not isinstance(panel.get("id"), PanelKey):

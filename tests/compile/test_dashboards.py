@@ -33,7 +33,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sre_gen import conventions as cv
-from sre_gen import promql
+from sre_gen import panel_ids, promql
 from sre_gen.compile import dashboards, grafana_fixups, rules
 from sre_gen.model import GaugeSLI, LatencySLI, RatioSLI, Service
 from sre_gen.spec import load_service
@@ -706,6 +706,20 @@ def test_golden_signal_ids_survive_removing_other_signals():
     assert part and all(full[title] == i for title, i in part.items())
 
 
+def test_indicators_of_one_name_in_two_signals_get_their_own_ids():
+    """Indicator names are unique per signal only (the spec allows latency "api" and errors
+    "api")."""
+    base = _service(SPECS[0])
+    latency = next(gs for gs in base.golden_signals if gs.signal == "latency")
+    errors = next(gs for gs in base.golden_signals if gs.signal == "errors")
+    twin = dataclasses.replace(errors, name=latency.name)
+    dash = dashboards.golden_dashboard(dataclasses.replace(base, golden_signals=(latency, twin)))
+    ids = [p["id"] for p in _all_panels(dash)]
+    assert len(ids) == len(set(ids))
+    titles = [p["title"] for p in _all_panels(dash)]
+    assert f"{latency.name} (latency)" in titles and f"{latency.name} (errors)" in titles
+
+
 def _colliding_names() -> tuple[str, str]:
     """Two SLO names whose sections take the same probe-0 slot (a birthday search: about 15,000
     hashes for 2**27 slots)."""
@@ -713,7 +727,7 @@ def _colliding_names() -> tuple[str, str]:
     n = 0
     while True:
         name = f"slo-{n}"
-        slot = grafana_fixups.section_slot(("slo", name))
+        slot = panel_ids.section_slot(("slo", name))
         if slot in seen:
             return seen[slot], name
         seen[slot] = name
@@ -723,8 +737,8 @@ def _colliding_names() -> tuple[str, str]:
 def test_colliding_slos_are_resolved_by_a_probe_that_depends_only_on_their_names():
     a, b = _colliding_names()
     first, second = sorted([("slo", a), ("slo", b)])
-    slot = grafana_fixups.section_slot(first)
-    assert grafana_fixups.section_slot(second) == slot
+    slot = panel_ids.section_slot(first)
+    assert panel_ids.section_slot(second) == slot
     base = _service(SPECS[0])
     template = base.slos[0]
 
@@ -734,10 +748,10 @@ def test_colliding_slos_are_resolved_by_a_probe_that_depends_only_on_their_names
 
     together = ids(a, b)
     assert together == ids(b, a)  # order does not matter
-    roles = grafana_fixups.ROLES
+    roles = panel_ids.ROLES
     # the section that sorts first keeps its slot; the other takes its first free probe (1)
     assert together[first[1]][0] == slot * roles
-    assert together[second[1]][0] == grafana_fixups.section_slot(second, 1) * roles
+    assert together[second[1]][0] == panel_ids.section_slot(second, 1) * roles
     assert ids(first[1])[first[1]] == together[first[1]]
     # other SLOs do not take part: the resolution is the same beside every SLO of the example
     crowd = ids(a, b, extra=base.slos)
@@ -748,20 +762,20 @@ def test_colliding_slos_are_resolved_by_a_probe_that_depends_only_on_their_names
 
 def test_section_slots_probe_in_sorted_order():
     a, b = _colliding_names()
-    slots = grafana_fixups.section_slots([("slo", b), ("slo", a), ("slo", b)])
+    slots = panel_ids.section_slots([("slo", b), ("slo", a), ("slo", b)])
     first, second = sorted([("slo", a), ("slo", b)])
-    assert slots == {first: grafana_fixups.section_slot(first),
-                     second: grafana_fixups.section_slot(second, 1)}
+    assert slots == {first: panel_ids.section_slot(first),
+                     second: panel_ids.section_slot(second, 1)}
 
 
 def test_a_panel_without_a_key_or_with_a_duplicate_key_is_a_bug():
-    key = grafana_fixups.PanelKey(("slo", "x"), 1)
+    key = panel_ids.PanelKey(("slo", "x"), 1)
     with pytest.raises(ValueError, match="no PanelKey"):
         grafana_fixups.assign_ids([{"type": "stat", "title": "t", "id": 3}])
     with pytest.raises(ValueError, match="two panels"):
         grafana_fixups.assign_ids([{"type": "stat", "id": key}, {"type": "stat", "id": key}])
     with pytest.raises(ValueError, match="role"):
-        grafana_fixups.PanelKey(("slo", "x"), grafana_fixups.ROLES)
+        panel_ids.PanelKey(("slo", "x"), panel_ids.ROLES)
 
 
 def test_render_puts_what_fits_on_one_line_and_round_trips():

@@ -52,8 +52,8 @@ def _dashboards() -> dict[str, dict]:
 
 
 def _example_slo() -> dict:
-    return copy.deepcopy(_dashboards()[
-        f"autogen-review-bot/{Path(cv.dashboard_file('autogen-review-bot', cv.SLO_DASHBOARD)).name}"])
+    name = Path(cv.dashboard_file("autogen-review-bot", cv.SLO_DASHBOARD)).name
+    return copy.deepcopy(_dashboards()[f"autogen-review-bot/{name}"])
 
 
 def _panel(dash: dict, kind: str) -> dict:
