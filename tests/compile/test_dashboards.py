@@ -790,3 +790,23 @@ def test_render_puts_what_fits_on_one_line_and_round_trips():
     assert dashboards.render({"a": [1, 2], "b": {}}) == '{"a": [1, 2], "b": {}}\n'
     assert dashboards.render({"k": "x" * 50, "l": ["y" * 60]}, width=40) == (
         '{\n  "k": "' + "x" * 50 + '",\n  "l": [\n    "' + "y" * 60 + '"\n  ]\n}\n')
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=_spec_id)
+def test_what_grafana_fills_in_is_not_written(spec):
+    """Defaults Grafana applies to a key left out are left out (the size of the SLO dashboard):
+    a target's datasource (the panel's), the Prometheus query defaults, the time series
+    plugin's field defaults, empty mappings."""
+    for rel, dash in _dashboards(spec).items():
+        for panel in _all_panels(dash):
+            for target in panel.get("targets", []):
+                assert "datasource" not in target, (rel, panel["title"])
+                assert target.get("format") != "time_series", (rel, panel["title"])
+                assert target.get("instant", True) is True, (rel, panel["title"])  # no false
+                assert target.get("legendFormat", "x") != ""
+            defaults = panel.get("fieldConfig", {}).get("defaults", {})
+            assert defaults.get("mappings", [1]) != [], (rel, panel["title"])
+            custom = defaults.get("custom", {})
+            for key, value in grafana_fixups.TIMESERIES_CUSTOM_DEFAULTS.items():
+                if panel["type"] == "timeseries":
+                    assert custom.get(key, object()) != value, (rel, panel["title"], key)
