@@ -40,7 +40,12 @@ Under ``generated/<service>/grafana/``:
 Both dashboards: a ``datasource`` variable (type datasource, Prometheus) used by every panel and
 query (no ``__inputs``, which file provisioning does not substitute); an annotation of the
 service's firing alerts (``ALERTS``) on every time series; links to each other and to the
-runbooks; panels on the 24-column grid with deterministic ids (``grafana_fixups``). Queries only
+runbooks; panels on the 24-column grid. Panel ids follow what a panel shows, not where it is
+(``sre_gen.panel_ids``): each panel is keyed by its section, ``("slo", <SLO name>)``,
+``("indicator", <signal>, <indicator name>)`` (names are unique per signal), ``("signal",
+<signal>)`` (a golden-signals row),
+``("autoscaling",)`` or ``("overview",)``, and its role number (``SLO_ROLES``, ``OVERVIEW_ROLES``),
+so adding, removing, reordering or editing other SLOs never changes its id. Queries only
 read series the rules compiler records (``conventions``), ``ALERTS`` and kube-state-metrics'
 HPA series; every label value from the spec goes through ``promql.quote``; text from the spec in
 markdown (text panels, panel descriptions) is escaped, including Grafana's ``$variable`` syntax.
@@ -58,7 +63,7 @@ from pathlib import Path
 from typing import Any
 
 from sre_gen import conventions as cv
-from sre_gen import prose, promql
+from sre_gen import panel_ids, prose, promql
 from sre_gen.durations import format_duration, humanize_duration, num
 from sre_gen.model import SLO, GoldenSignal, Matcher, Service
 from sre_gen.output import yamlfmt
@@ -75,6 +80,13 @@ GOLDEN_TIME_RANGE = ("now-6h", "now")
 # Colours of the burn-rate tiers, slowest to fastest: the fastest tier is always red.
 TIER_COLORS = ("yellow", "orange", "red")
 PROVIDER_UPDATE_SECONDS = 60
+# Panel roles within a section (sre_gen.panel_ids.PanelKey): the panel id is derived from the
+# section and this number, so these numbers never change; a new kind of panel takes a new number.
+ROLE_ROW = 0
+OVERVIEW_ROLES = {"row": 0, "about": 1, "table": 2}  # section ("overview",)
+SLO_ROLES = {"row": 0, "sli": 1, "budget": 2, "data": 3, "burn-down": 4, "burn-rate": 5,
+             "alerts": 6}  # section ("slo", <SLO name>)
+OVERVIEW = ("overview",)
 
 
 # ---- entry point --------------------------------------------------------------------------------
@@ -86,9 +98,31 @@ def build(service: Service, ctx: object) -> dict[str, str]:
     }
 
 
-def render(dashboard: dict[str, Any]) -> str:
-    """Canonical JSON: sorted keys, two-space indent, UTF-8 kept, trailing newline."""
-    return json.dumps(dashboard, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+RENDER_WIDTH = 100
+
+
+def render(dashboard: dict[str, Any], width: int = RENDER_WIDTH) -> str:
+    """Canonical JSON: sorted keys, UTF-8 kept, trailing newline; an object or array that fits
+    in ``width`` columns where it starts is written on one line, a larger one one member per
+    line with a two-space indent (small diffs, a third of the bytes of a fully indented file)."""
+    return _render(dashboard, 0, 0, width) + "\n"
+
+
+def _render(value: Any, level: int, column: int, width: int) -> str:
+    flat = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(", ", ": "))
+    if not isinstance(value, (dict, list)) or not value or column + len(flat) <= width:
+        return flat
+    pad = "  " * (level + 1)
+    if isinstance(value, dict):
+        items = []
+        for key in sorted(value):
+            head = f"{pad}{json.dumps(key, ensure_ascii=False)}: "
+            items.append(head + _render(value[key], level + 1, len(head), width))
+        open_, close = "{", "}"
+    else:
+        items = [pad + _render(item, level + 1, len(pad), width) for item in value]
+        open_, close = "[", "]"
+    return open_ + "\n" + ",\n".join(items) + "\n" + "  " * level + close
 
 
 def provisioning(service: Service) -> str:
@@ -117,11 +151,13 @@ def provisioning(service: Service) -> str:
 # ---- the SLO dashboard --------------------------------------------------------------------------
 def slo_dashboard(service: Service) -> dict[str, Any]:
     g = _grafanalib()
-    panels: list[Any] = [_row(g, "Overview")]
+    panels: list[Any] = [_keyed(_row(g, "Overview"), OVERVIEW, OVERVIEW_ROLES["row"])]
     height = max(8, len(service.slos) + 3)
-    panels.append(_text(g, f"{service.name} SLOs", _slo_about(service), w=8, h=height))
+    panels.append(_keyed(_text(g, f"{service.name} SLOs", _slo_about(service), w=8, h=height),
+                         OVERVIEW, OVERVIEW_ROLES["about"]))
     if service.slos:
-        panels.append(_slo_table(g, service, w=16, h=height))
+        panels.append(_keyed(_slo_table(g, service, w=16, h=height), OVERVIEW,
+                             OVERVIEW_ROLES["table"]))
     alerts = _alerts_by_slo(service)
     for slo in service.slos:
         panels.extend(_slo_row(g, service, slo, alerts.get(slo.name, [])))
@@ -205,6 +241,7 @@ def _slo_row(g: Any, service: Service, slo: SLO, alerts: list[tuple[str, str]]) 
     objective = num(slo.objective_percent)
     links = [_link(g, f"Runbook: {name}", url) for name, url in alerts]
     decimals = _pct_decimals([slo])
+    section = panel_ids.slo_section(slo.name)
     out = [_row(g, f"SLO {slo.name}: {objective}% over {window}")]
 
     sli_targets = [_target(g, f"1 - {cv.sli_error_ratio(base)}{ident}", "A",
@@ -284,7 +321,9 @@ def _slo_row(g: Any, service: Service, slo: SLO, alerts: list[tuple[str, str]]) 
         [(cv.LABEL_SERVICE, service.name), (cv.LABEL_SLO, slo.name)],
         (cv.LABEL_ALERTNAME, cv.LABEL_ALERTSTATE, cv.LABEL_SEVERITY, cv.LABEL_TIER), w=8, h=8,
         links=links))
-    return out
+    roles = ("row", "sli", "budget", "data", "burn-down", "burn-rate", "alerts")
+    assert len(out) == len(roles)
+    return [_keyed(panel, section, SLO_ROLES[role]) for panel, role in zip(out, roles)]
 
 
 def coverage_expr(service: Service, slo: SLO) -> str:
@@ -341,12 +380,15 @@ def _budget_steps() -> list[tuple[str, Decimal | None]]:
 # ---- the golden-signals dashboard ---------------------------------------------------------------
 def golden_dashboard(service: Service) -> dict[str, Any]:
     g = _grafanalib()
-    panels: list[Any] = [_row(g, "Overview")]
-    panels.append(_text(g, f"{service.name} golden signals", _golden_about(service), w=8, h=8))
-    panels.append(_alerts_table(
+    panels: list[Any] = [_keyed(_row(g, "Overview"), OVERVIEW, OVERVIEW_ROLES["row"])]
+    panels.append(_keyed(
+        _text(g, f"{service.name} golden signals", _golden_about(service), w=8, h=8),
+        OVERVIEW, OVERVIEW_ROLES["about"]))
+    panels.append(_keyed(_alerts_table(
         g, "Alerts", f"Pending and firing alerts of {service.name} (all of its rules).",
         [(cv.LABEL_SERVICE, service.name)],
-        (cv.LABEL_ALERTNAME, cv.LABEL_ALERTSTATE, cv.LABEL_SEVERITY), w=16, h=8))
+        (cv.LABEL_ALERTNAME, cv.LABEL_ALERTSTATE, cv.LABEL_SEVERITY), w=16, h=8),
+        OVERVIEW, OVERVIEW_ROLES["table"]))
     alerts = _alerts_by_subject(service)
     for signal, title in SIGNALS:
         indicators = [gs for gs in service.golden_signals if gs.signal == signal]
@@ -355,11 +397,13 @@ def golden_dashboard(service: Service) -> dict[str, Any]:
         if not count:
             continue
         width = 24 // count if count <= 4 else 8  # at most four per line; three from five on
-        panels.append(_row(g, title))
+        panels.append(_keyed(_row(g, title), ("signal", signal), ROLE_ROW))
         for gs in indicators:
-            panels.append(_golden_panel(g, service, gs, alerts.get(gs.name, []), width))
+            panels.append(_keyed(_golden_panel(g, service, gs, alerts.get(gs.name, []), width),
+                                 panel_ids.indicator_section(gs.signal, gs.name), 0))
         if hpa:
-            panels.append(_hpa_panel(g, service, alerts.get(_HPA_SUBJECT, []), width))
+            panels.append(_keyed(_hpa_panel(g, service, alerts.get(_HPA_SUBJECT, []), width),
+                                 ("autoscaling",), 0))
     return _dashboard(
         g, service, cv.GOLDEN_DASHBOARD, f"{service.name} / Golden signals",
         f"Golden signals of {service.name} (latency, traffic, errors, saturation) against their "
@@ -521,6 +565,12 @@ def _dashboard(g: Any, service: Service, kind: str, title: str, purpose: str, pa
     return grafana_fixups.normalize(_data(dash))
 
 
+def _keyed(panel: Any, section: tuple[str, ...], role: int) -> Any:
+    """Give a panel its identity (``grafana_fixups.assign_ids`` turns it into the panel id)."""
+    panel.id = panel_ids.PanelKey(section, role)
+    return panel
+
+
 def _row(g: Any, title: str) -> Any:
     return g.RowPanel(title=title, gridPos=_grid(g, 24, 1))
 
@@ -579,7 +629,9 @@ def _table(g: Any, title: str, description: str, targets: list[Any], *, w: int, 
            overrides: list[dict] | None = None, transformations: list[dict] | None = None,
            mappings: list[dict] | None = None, links: list[Any] | None = None,
            color: dict | None = None) -> Any:
-    extra: dict[str, Any] = {"fieldConfig": {"defaults": {}}}
+    # frameIndex and custom.inspect: required by Grafana's published table types (their defaults)
+    extra: dict[str, Any] = {"options": {"frameIndex": 0},
+                             "fieldConfig": {"defaults": {"custom": {"inspect": False}}}}
     if mappings:
         extra["fieldConfig"]["defaults"]["mappings"] = mappings
     if color:

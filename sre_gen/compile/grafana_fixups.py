@@ -8,13 +8,22 @@ layout. ``normalize`` takes ``to_json_data()`` output (as plain JSON data) and:
 1. lays panels out on Grafana's 24-column grid: each panel's ``gridPos`` ``w``/``h`` is its size,
    ``x``/``y`` are computed here, left to right, wrapping to a new line; a row starts a new line
    and takes the full width;
-2. gives every panel an id from its row's and its own title (stable when SLOs are added,
-   removed or reordered: ``viewPanel`` links keep pointing at the same panel);
+2. turns every panel's ``id``, a ``PanelKey`` (section and role) set by the dashboard builder,
+   into a number derived from that key (``assign_ids``; a rare slot collision between two
+   sections is resolved from those two keys alone): adding, removing, reordering or editing SLOs
+   changes no other panel's id, so ``viewPanel`` links keep pointing at the same panel;
 3. sets ``schemaVersion`` (39: loaded by Grafana 10.4, 11 and 12 without running the legacy
    migrations; Grafana only migrates upwards);
 4. rewrites threshold steps to ``{"color", "value"}`` with a JSON ``null`` base step;
 5. removes legacy and Graph-era keys, keys outside the dashboard schema, and ``null`` values
-   (except a threshold step's ``value``, where ``null`` means "base").
+   (except a threshold step's ``value``, where ``null`` means "base");
+6. removes what Grafana fills in by itself, so the same thing is not written hundreds of times:
+   a target's ``datasource`` when it is the panel's (Grafana runs a query without one on the
+   panel's data source), the Prometheus query defaults (``format: time_series``, ``instant:
+   false``, an empty ``legendFormat``), empty ``mappings``, the stat panel's empty ``custom``
+   and the time series field options equal to the time series plugin's own defaults
+   (``TIMESERIES_CUSTOM_DEFAULTS``: Grafana applies the plugin's defaults to every key left
+   out). What the published types require (``tests/data/grafana-types``) is kept.
 
 Nothing else is changed: what a panel shows is decided by ``sre_gen.compile.dashboards``.
 """
@@ -22,6 +31,8 @@ Nothing else is changed: what a panel shows is decided by ``sre_gen.compile.dash
 from __future__ import annotations
 
 from typing import Any
+
+from sre_gen.panel_ids import ROLES, PanelKey, section_slots
 
 SCHEMA_VERSION = 39
 GRID_COLUMNS = 24
@@ -41,6 +52,17 @@ _TARGET_LEGACY = ("query", "target", "metric", "step", "intervalFactor")
 _VARIABLE_LEGACY = ("useTags", "tagsQuery", "tagValuesQuery")
 _VARIABLE_AUTO = ("auto", "auto_min", "auto_count")  # interval variables only
 _THRESHOLD_LEGACY = ("op", "yaxis", "line", "index")
+# Time series field options whose value is the time series plugin's default (Grafana 10-12,
+# public/app/plugins/panel/timeseries: drawStyle line, linear lines and scale, width 1, points
+# of size 5, no stacking, the axis on auto without a label, shown in legend, tooltip and chart).
+TIMESERIES_CUSTOM_DEFAULTS: dict[str, Any] = {
+    "axisLabel": "", "axisPlacement": "auto", "barAlignment": 0, "drawStyle": "line",
+    "gradientMode": "none", "hideFrom": {"legend": False, "tooltip": False, "viz": False},
+    "lineInterpolation": "linear", "lineWidth": 1, "pointSize": 5,
+    "scaleDistribution": {"log": 2, "type": "linear"}, "spanNulls": False, "stacking": {},
+}
+# Prometheus query fields whose value is the default of Grafana's Prometheus data source.
+_TARGET_DEFAULTS = {"format": "time_series", "instant": False, "legendFormat": ""}
 
 
 class LayoutError(ValueError):
@@ -90,41 +112,23 @@ def layout(panels: list[dict[str, Any]]) -> None:
         line_height = max(line_height, h)
 
 
-ID_SPACE = 2 ** 31 - 1  # Grafana's panel ids are 32-bit integers
-
-
-def _stable_id(key: str, taken: set[int]) -> int:
-    import hashlib
-
-    n = int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:8], "big") % ID_SPACE + 1
-    while n in taken:  # a collision (about 1 in 10^7 for 100 panels): the next free id
-        n = n % ID_SPACE + 1
-    taken.add(n)
-    return n
-
-
+# ---- stable panel ids (sre_gen.panel_ids) -------------------------------------------------------
 def assign_ids(panels: list[dict[str, Any]]) -> None:
-    """Panel ids that follow the panel, not its position: a hash of the row's and the panel's
-    titles (SLO panels and rows carry the SLO's name), so adding, removing or moving an SLO
-    changes no other panel's id and ``viewPanel`` links keep working. A title repeated within a
-    row is told apart by its occurrence."""
-    taken: set[int] = set()
-    seen: dict[str, int] = {}
-    row = ""
-
-    def key(panel: dict[str, Any], row_title: str) -> str:
-        base = f"{panel.get('type')}\x1f{row_title}\x1f{panel.get('title', '')}"
-        seen[base] = seen.get(base, 0) + 1
-        return f"{base}\x1f{seen[base]}"
-
-    for panel in panels:
-        if panel.get("type") == "row":
-            row = str(panel.get("title", ""))
-            panel["id"] = _stable_id(key(panel, ""), taken)
-            for inner in panel.get("panels", []):
-                inner["id"] = _stable_id(key(inner, row), taken)
-        else:
-            panel["id"] = _stable_id(key(panel, row), taken)
+    """Replace each panel's ``id`` (a ``PanelKey``, rows' inner panels included) by its number
+    (``sre_gen.panel_ids``)."""
+    every = [p for panel in panels for p in (panel, *panel.get("panels", []))]
+    for panel in every:
+        if not isinstance(panel.get("id"), PanelKey):
+            raise ValueError(f"panel {panel.get('title')!r} has no PanelKey id")
+    slots = section_slots(p["id"].section for p in every)
+    seen: dict[int, PanelKey] = {}
+    for panel in every:
+        key = panel["id"]
+        number = slots[key.section] * ROLES + key.role
+        if number in seen:
+            raise ValueError(f"two panels with the key {key}")
+        seen[number] = key
+        panel["id"] = number
 
 
 def _fix_panel(panel: dict[str, Any]) -> dict[str, Any]:
@@ -161,13 +165,29 @@ def _fix_panel(panel: dict[str, Any]) -> dict[str, Any]:
         if out.get("type") == "table" and isinstance(custom, dict) and "displayMode" in custom:
             # Grafana 10 replaced the table's custom.displayMode with custom.cellOptions.
             custom.setdefault("cellOptions", {"type": custom.pop("displayMode")})
+    if isinstance(field_config, dict) and "defaults" in field_config:
+        _drop_defaults(out["type"], field_config["defaults"])
     if "targets" in out:
-        out["targets"] = [_fix_target(t) for t in out["targets"]]
+        out["targets"] = [_fix_target(t, out.get("datasource")) for t in out["targets"]]
     return out
 
 
-def _fix_target(target: dict[str, Any]) -> dict[str, Any]:
+def _drop_defaults(panel_type: str, defaults: dict[str, Any]) -> None:
+    if defaults.get("mappings") == []:
+        defaults.pop("mappings")
+    custom = defaults.get("custom")
+    if panel_type == "stat" and custom == {}:
+        defaults.pop("custom")
+    elif panel_type == "timeseries" and isinstance(custom, dict):
+        for key, value in TIMESERIES_CUSTOM_DEFAULTS.items():
+            if custom.get(key, object()) == value:
+                custom.pop(key)
+
+
+def _fix_target(target: dict[str, Any], panel_datasource: Any) -> dict[str, Any]:
     out = {k: v for k, v in target.items() if k not in _TARGET_LEGACY}
+    if panel_datasource is not None and out.get("datasource") == panel_datasource:
+        out.pop("datasource")
     if out.get("interval") == "":
         out.pop("interval")
     if out.get("hide") is False:
@@ -175,6 +195,9 @@ def _fix_target(target: dict[str, Any]) -> dict[str, Any]:
     if "expr" in out:  # the Prometheus query editor's own fields, so the editor opens in code mode
         out.setdefault("editorMode", "code")
         out.setdefault("range", not out.get("instant", False))
+        for key, value in _TARGET_DEFAULTS.items():
+            if out.get(key, object()) == value:
+                out.pop(key)
     return out
 
 

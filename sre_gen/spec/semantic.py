@@ -161,6 +161,8 @@ def check(doc: Document) -> list:
     _check_routing(c)
     _check_labels(c)
     _check_alert_names(c)
+    with c.guard():
+        _check_panel_ids(c)
     return list(dict.fromkeys(c.problems))  # a value two checks parse is reported once
 
 
@@ -817,3 +819,25 @@ def _missing(what: str, name: object, known: list) -> str:
     listed = ", ".join(_shown(k) for k in known) or "none defined"
     return f"unknown {what} {name!r}{hint}; known: {listed}"
 
+
+def _check_panel_ids(c: _Checker) -> None:
+    """A warning for two SLOs (or two indicators of a signal) whose dashboard panel ids would
+    take the same slot (sre_gen.panel_ids; about 1 in 10^8 for a pair): one takes the next
+    probe, so its ids depend on the other's name, which they otherwise never do."""
+    from sre_gen import panel_ids
+
+    where: dict[tuple[str, ...], tuple[tuple, str]] = {}
+    for path, slo in c.items(("slos",)):
+        if isinstance(slo.get("name"), str):
+            where[panel_ids.slo_section(slo["name"])] = (path + ("name",), f"SLO {slo['name']!r}")
+    gs = c.data.get("goldenSignals")
+    for signal in gs if isinstance(gs, dict) else ():
+        for path, ind in c.items(("goldenSignals", signal)):
+            if isinstance(ind.get("name"), str):
+                where[panel_ids.indicator_section(signal, ind["name"])] = (
+                    path + ("name",), f"{signal} indicator {ind['name']!r}")
+    for section, holder in panel_ids.collisions(where):
+        path, what = where[section]
+        c.warn(path, f"the dashboard panel ids of {what} would be those of {where[holder][1]}; "
+                     f"{what} takes the next ones, which change if {where[holder][1]} is renamed "
+                     "or removed (viewPanel links to its panels then break): rename one of them")

@@ -29,9 +29,11 @@ import jsonschema
 import promql_parser
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from sre_gen import conventions as cv
-from sre_gen import promql
+from sre_gen import panel_ids, promql
 from sre_gen.compile import dashboards, grafana_fixups, rules
 from sre_gen.model import GaugeSLI, LatencySLI, RatioSLI, Service
 from sre_gen.spec import load_service
@@ -410,7 +412,8 @@ def test_one_datasource_variable_used_everywhere(spec):
                 assert "targets" not in panel
                 continue
             assert panel["datasource"] == DS and panel["targets"], panel["title"]
-            assert all(t["datasource"] == DS for t in panel["targets"]), panel["title"]
+            # a target without a datasource runs on the panel's: none names another one
+            assert all(t.get("datasource", DS) == DS for t in panel["targets"]), panel["title"]
         assert all(a["datasource"] == DS for a in dash["annotations"]["list"])
 
 
@@ -581,8 +584,7 @@ def test_deterministic_output():
     for rel, text in first.items():
         if rel.endswith(".json"):
             # keys sorted, so dict insertion order never shows
-            assert json.dumps(json.loads(text), sort_keys=True, indent=2,
-                              ensure_ascii=False) + "\n" == text
+            assert dashboards.render(json.loads(text)) == text
             assert not re.search(r"\d\.\d*(0000000|9999999)\d", text), "float artefact"
     runs = set()
     for seed in ("0", "4242"):
@@ -630,8 +632,8 @@ def _ids_by_panel(dash: dict) -> dict[tuple[str, str, str], int]:
 
 
 def test_inserting_an_slo_first_changes_no_existing_panel_id(tmp_path):
-    """viewPanel links and provisioned panel links name panels by id: ids follow the panel (its
-    row and title, which carry the SLO's name), not its position."""
+    """The done-when check on the example spec: viewPanel links name panels by id, and ids follow
+    the panel's SLO (or section) and role, not its position."""
     spec = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
     before = {rel: _ids_by_panel(d) for rel, d in _dashboards(EXAMPLE).items()}
     first = copy.deepcopy(spec["slos"][0])
@@ -739,3 +741,155 @@ def test_fleet_dashboard_is_deterministic_and_independent_of_order():
     assert fleet.build(services) == fleet.build(list(services))
     text = fleet.build(services)[cv.FLEET_DASHBOARD_FILE]
     assert not re.search(r"\d\.\d*(0000000|9999999)\d", text), "float artefact"
+
+
+def _ids_by_section(dash: dict) -> dict[str, list[int]]:
+    """Row title's SLO (or "Overview") -> the ids of its row and panels, in order."""
+    out: dict[str, list[int]] = {}
+    section = ""
+    for panel in dash["panels"]:
+        if panel["type"] == "row":
+            title = panel["title"]
+            section = title[len("SLO "):title.index(": ")] if title.startswith("SLO ") else title
+        out.setdefault(section, []).append(panel["id"])
+    return out
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_ids_of_unchanged_slos_survive_any_insert_remove_reorder_or_edit(data):
+    """For random variations of the example's SLOs (a subset, in any order, with new SLOs
+    inserted anywhere and objectives edited), every SLO present in both keeps all its panel ids,
+    and all ids of a dashboard are unique."""
+    base = _service(SPECS[0])
+    slos = list(base.slos)
+    kept = data.draw(st.lists(st.sampled_from(range(len(slos))), unique=True, min_size=1))
+    variant = [slos[i] for i in kept]
+    for n in range(data.draw(st.integers(0, 3))):
+        template = slos[data.draw(st.integers(0, len(slos) - 1))]
+        new = dataclasses.replace(template, name=f"inserted-{n}")
+        variant.insert(data.draw(st.integers(0, len(variant))), new)
+    edit = data.draw(st.sampled_from(range(len(variant))))
+    variant[edit] = dataclasses.replace(variant[edit], objective_percent=Decimal("97.5"))
+    before = _ids_by_section(dashboards.slo_dashboard(base))
+    dash = dashboards.slo_dashboard(dataclasses.replace(base, slos=tuple(variant)))
+    after = _ids_by_section(dash)
+    for name in set(before) & set(after):
+        assert after[name] == before[name], name
+    ids = [p["id"] for p in _all_panels(dash)]
+    assert len(ids) == len(set(ids))
+    assert all(isinstance(i, int) and 1 <= i < 2 ** 31 for i in ids)
+
+
+def test_golden_signal_ids_survive_removing_other_signals():
+    base = _service(SPECS[0])
+    full = {p["title"]: p["id"] for p in _all_panels(dashboards.golden_dashboard(base))}
+    fewer = dataclasses.replace(base, golden_signals=base.golden_signals[1::2], autoscaling=None)
+    part = {p["title"]: p["id"] for p in _all_panels(dashboards.golden_dashboard(fewer))}
+    assert part and all(full[title] == i for title, i in part.items())
+
+
+def test_indicators_of_one_name_in_two_signals_get_their_own_ids():
+    """Indicator names are unique per signal only (the spec allows latency "api" and errors
+    "api")."""
+    base = _service(SPECS[0])
+    latency = next(gs for gs in base.golden_signals if gs.signal == "latency")
+    errors = next(gs for gs in base.golden_signals if gs.signal == "errors")
+    twin = dataclasses.replace(errors, name=latency.name)
+    dash = dashboards.golden_dashboard(dataclasses.replace(base, golden_signals=(latency, twin)))
+    ids = [p["id"] for p in _all_panels(dash)]
+    assert len(ids) == len(set(ids))
+    titles = [p["title"] for p in _all_panels(dash)]
+    assert f"{latency.name} (latency)" in titles and f"{latency.name} (errors)" in titles
+
+
+def _colliding_names() -> tuple[str, str]:
+    """Two SLO names whose sections take the same probe-0 slot (a birthday search: about 15,000
+    hashes for 2**27 slots)."""
+    seen: dict[int, str] = {}
+    n = 0
+    while True:
+        name = f"slo-{n}"
+        slot = panel_ids.section_slot(("slo", name))
+        if slot in seen:
+            return seen[slot], name
+        seen[slot] = name
+        n += 1
+
+
+def test_colliding_slos_are_resolved_by_a_probe_that_depends_only_on_their_names():
+    a, b = _colliding_names()
+    first, second = sorted([("slo", a), ("slo", b)])
+    slot = panel_ids.section_slot(first)
+    assert panel_ids.section_slot(second) == slot
+    base = _service(SPECS[0])
+    template = base.slos[0]
+
+    def ids(*names: str, extra: tuple = ()) -> dict[str, list[int]]:
+        slos = tuple(dataclasses.replace(template, name=n) for n in names) + extra
+        return _ids_by_section(dashboards.slo_dashboard(dataclasses.replace(base, slos=slos)))
+
+    together = ids(a, b)
+    assert together == ids(b, a)  # order does not matter
+    roles = panel_ids.ROLES
+    # the section that sorts first keeps its slot; the other takes its first free probe (1)
+    assert together[first[1]][0] == slot * roles
+    assert together[second[1]][0] == panel_ids.section_slot(second, 1) * roles
+    assert ids(first[1])[first[1]] == together[first[1]]
+    # other SLOs do not take part: the resolution is the same beside every SLO of the example
+    crowd = ids(a, b, extra=base.slos)
+    assert {k: crowd[k] for k in (a, b)} == {k: together[k] for k in (a, b)}
+    ids_all = [i for v in crowd.values() for i in v]
+    assert len(ids_all) == len(set(ids_all))
+
+
+def test_section_slots_probe_in_sorted_order():
+    a, b = _colliding_names()
+    slots = panel_ids.section_slots([("slo", b), ("slo", a), ("slo", b)])
+    first, second = sorted([("slo", a), ("slo", b)])
+    assert slots == {first: panel_ids.section_slot(first),
+                     second: panel_ids.section_slot(second, 1)}
+
+
+def test_a_panel_without_a_key_or_with_a_duplicate_key_is_a_bug():
+    key = panel_ids.PanelKey(("slo", "x"), 1)
+    with pytest.raises(ValueError, match="no PanelKey"):
+        grafana_fixups.assign_ids([{"type": "stat", "title": "t", "id": 3}])
+    with pytest.raises(ValueError, match="two panels"):
+        grafana_fixups.assign_ids([{"type": "stat", "id": key}, {"type": "stat", "id": key}])
+    with pytest.raises(ValueError, match="role"):
+        panel_ids.PanelKey(("slo", "x"), panel_ids.ROLES)
+
+
+def test_render_puts_what_fits_on_one_line_and_round_trips():
+    dash = _dashboards(SPECS[0])[cv.dashboard_file("autogen-review-bot", cv.SLO_DASHBOARD)]
+    text = dashboards.render(dash)
+    assert json.loads(text) == dash and text.endswith("}\n")
+    for line in text.splitlines():
+        if len(line) > dashboards.RENDER_WIDTH:
+            # only a member that cannot be split is longer: a string or a number
+            assert not line.rstrip(",").endswith(("}", "]")), line
+    assert '"gridPos": {"h": 8, "w": 8, "x": 0, "y": 16}' in text
+    assert dashboards.render({"a": [1, 2], "b": {}}) == '{"a": [1, 2], "b": {}}\n'
+    assert dashboards.render({"k": "x" * 50, "l": ["y" * 60]}, width=40) == (
+        '{\n  "k": "' + "x" * 50 + '",\n  "l": [\n    "' + "y" * 60 + '"\n  ]\n}\n')
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=_spec_id)
+def test_what_grafana_fills_in_is_not_written(spec):
+    """Defaults Grafana applies to a key left out are left out (the size of the SLO dashboard):
+    a target's datasource (the panel's), the Prometheus query defaults, the time series
+    plugin's field defaults, empty mappings."""
+    for rel, dash in _dashboards(spec).items():
+        for panel in _all_panels(dash):
+            for target in panel.get("targets", []):
+                assert "datasource" not in target, (rel, panel["title"])
+                assert target.get("format") != "time_series", (rel, panel["title"])
+                assert target.get("instant", True) is True, (rel, panel["title"])  # no false
+                assert target.get("legendFormat", "x") != ""
+            defaults = panel.get("fieldConfig", {}).get("defaults", {})
+            assert defaults.get("mappings", [1]) != [], (rel, panel["title"])
+            custom = defaults.get("custom", {})
+            for key, value in grafana_fixups.TIMESERIES_CUSTOM_DEFAULTS.items():
+                if panel["type"] == "timeseries":
+                    assert custom.get(key, object()) != value, (rel, panel["title"], key)

@@ -225,3 +225,29 @@ def test_rule_format_combinations(settings: dict, errors: list, warnings: list) 
     data = spec(settings=settings)
     assert check(data) == errors
     assert check(data, warnings=True) == warnings
+
+
+def _colliding_slo_names() -> tuple[str, str]:
+    from sre_gen import panel_ids
+
+    seen: dict[int, str] = {}
+    n = 0
+    while True:
+        name = f"slo-{n}"
+        slot = panel_ids.section_slot(panel_ids.slo_section(name))
+        if slot in seen:
+            return seen[slot], name
+        seen[slot] = name
+        n += 1
+
+
+def test_slos_whose_dashboard_panel_ids_collide_are_warned_about() -> None:
+    a, b = _colliding_slo_names()
+    first, second = sorted([a, b])
+    data = spec(slos=[slo(name=b), slo(name=a)])
+    assert check(data) == []
+    assert check(data, warnings=True) == [
+        f"slos[{[b, a].index(second)}].name: the dashboard panel ids of SLO {second!r} would be those of SLO "
+        f"{first!r}; SLO {second!r} takes the next ones, which change if SLO {first!r} is "
+        "renamed or removed (viewPanel links to its panels then break): rename one of them"]
+    assert check(spec(slos=[slo(name=a), slo(name="other")]), warnings=True) == []
