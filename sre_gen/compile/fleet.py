@@ -58,6 +58,9 @@ def _each(services: list[Service], template: str) -> str:
                          for s in services)
 
 
+FLEET_SECTION = ("fleet",)  # panel ids: row 0, table 1, compliance 2, budget 3 (never reuse)
+
+
 def fleet_dashboard(services: list[Service]) -> dict[str, Any]:
     from sre_gen.compile import dashboards as d
     from sre_gen.compile import grafana_fixups
@@ -120,6 +123,7 @@ def fleet_dashboard(services: list[Service]) -> dict[str, Any]:
                       unit="percentunit", w=12, decimals=0,
                       steps=[("green", None), ("red", Decimal(1))], thresholds_style="dashed"),
     ]
+    panels = [d._keyed(p, FLEET_SECTION, role) for role, p in enumerate(panels)]
     links = [d._link(g, f"{s.name} SLOs", cv.dashboard_url("", s.name, cv.SLO_DASHBOARD),
                      icon="dashboard", dashboard=True, tooltip=f"The SLO dashboard of {s.name}")
              for s in services]

@@ -48,6 +48,11 @@ def _dashboards() -> dict[str, dict]:
         for rel, text in dashboards.build(service, None).items():
             if rel.endswith(".json"):
                 out[f"{spec.stem}/{Path(rel).name}"] = json.loads(text)
+    from sre_gen.compile import fleet  # the fleet dashboard over the services of the specs
+
+    services = {s.name: s for s in (load_service(p, p.name) for p in SPECS)}
+    out["fleet/fleet.json"] = json.loads(
+        fleet.build(list(services.values()))[cv.FLEET_DASHBOARD_FILE])
     return out
 
 
