@@ -57,3 +57,12 @@ def budget_consumed_at_fire(burn_rate: Decimal, long_window: int, slo_window: in
 def exhaustion_seconds(burn_rate: Decimal, slo_window: int) -> Decimal:
     """At burn rate b the whole budget is gone after P / b."""
     return Decimal(slo_window) / burn_rate
+
+
+def clear_seconds(burn_rate: Decimal, error_budget: Decimal, error_ratio: Decimal,
+                  short_window: int) -> Decimal:
+    """After a step from ``error_ratio`` back to none (having lasted at least the short window),
+    the time until the short window's ratio drops to the threshold again: S x (1 - b x (1 - S) /
+    e). The long window stays above it longer; the short one resets the alert."""
+    return Decimal(short_window) * (1 - error_ratio_threshold(burn_rate, error_budget) /
+                                    error_ratio)

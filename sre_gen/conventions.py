@@ -316,6 +316,26 @@ def runbook_url(base_url: str, alertname: str) -> str:
     return f"{base_url.rstrip('/')}/{runbook_file(alertname)}#{github_anchor(alertname)}"
 
 
+CHAOS_DIR = "chaos"
+CHAOS_SCHEDULE_FILE = "chaos/_schedule.yaml"  # the weekly Schedule (a leading _: no experiment)
+
+
+def chaos_experiment_file(experiment: str) -> str:
+    """generated/<service>/chaos/<experiment>.yaml: the experiment's Chaos Mesh object."""
+    return f"{CHAOS_DIR}/{experiment}.yaml"
+
+
+def chaos_runbook_file(experiment: str) -> str:
+    """runbooks/chaos-<experiment>.md (alert pages are kebab-case alert names, which start with
+    the service's CamelCase prefix; the index checks they never collide)."""
+    return f"chaos-{experiment}.md"
+
+
+def promtool_chaos_test_file(experiment: str) -> str:
+    """The proof of an experiment's expected alerts (validate_alerting_systems)."""
+    return f"{PROMTOOL_TESTS_DIR}/_chaos-{experiment}.yaml"
+
+
 RUNBOOK_INDEX_FILE = "README.md"  # runbooks/README.md: services, SLOs, every alert
 ALERTMANAGER_ROUTES_FILE = "alertmanager/routes.yaml"  # fragment to merge into a config
 ALERTMANAGER_CONFIG_FILE = "alertmanager/alertmanager.yml"  # complete config including it

@@ -387,6 +387,59 @@ class Runbook:
 
 
 @dataclass(frozen=True)
+class ChaosImpact:
+    """The expected effect of a chaos experiment on one SLO: the share of its events that fail
+    (or miss the latency/gauge bound) while the experiment runs."""
+
+    slo: str
+    error_ratio: Decimal
+    assumed: bool  # True: derived from the blast radius (no expectedErrorRatio in the spec)
+
+
+@dataclass(frozen=True)
+class ChaosFault:
+    """What the experiment breaks. ``kind``: network-timeout (packets to ``hosts`` dropped),
+    connection-loss (the same toward one host:port), memory-stress, cpu-stress, node-failure."""
+
+    kind: Literal["network-timeout", "connection-loss", "memory-stress", "cpu-stress",
+                  "node-failure"]
+    hosts: tuple[str, ...] = ()  # network faults: host, IP or CIDR, optionally :port
+    workers: int = 1  # stress faults: stress-ng workers per pod
+    memory_size: str = ""  # memory-stress: bytes per worker ("256MB", "80%")
+    cpu_load: int = 100  # cpu-stress: percent load per worker
+
+
+@dataclass(frozen=True)
+class ChaosExperiment:
+    name: str
+    description: str
+    category: str  # the seed's grouping (network-failures, resource-exhaustion, ...)
+    fault: ChaosFault
+    namespace: str  # of the target pods
+    labels: tuple[tuple[str, str], ...]  # label selector of the target pods
+    blast_radius: int  # percent of the target's pods
+    duration: int  # seconds
+    impacts: tuple[ChaosImpact, ...]
+    abort_when: tuple[str, ...] = ()
+    rollback: tuple[str, ...] = ()
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class ChaosProgram:
+    """The ``chaos`` section: experiments, the weekly schedule that runs them one after another
+    with a cool-down in between, and the seed's pipeline steps around each."""
+
+    schedule: str  # cron (Chaos Mesh Schedule syntax)
+    cooldown: int  # seconds between two experiments of a scheduled run
+    history_limit: int
+    pre_experiment: tuple[str, ...]
+    during_experiment: tuple[str, ...]
+    post_experiment: tuple[str, ...]
+    experiments: tuple[ChaosExperiment, ...]
+
+
+@dataclass(frozen=True)
 class Settings:
     evaluation_interval: int = 60  # rule group interval, seconds
     base_window: int = 300  # short base rate window the long windows are derived from
@@ -425,6 +478,7 @@ class Service:
     incident_procedures: tuple[tuple[str, tuple[str, ...]], ...] = ()
     regions: Regions | None = None
     spec_path: str = ""  # as given on the command line, posix, relative when possible
+    chaos: ChaosProgram | None = None
 
     def incident_class_for(self, severity: str) -> IncidentClass | None:
         for cls in self.incident_classes:

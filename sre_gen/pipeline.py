@@ -25,6 +25,7 @@ TARGETS = (
     "sre_gen.compile.dashboards",
     "sre_gen.compile.runbooks",
     "sre_gen.compile.alertmanager",
+    "sre_gen.compile.chaos",
 )
 
 

@@ -561,10 +561,19 @@ def index_context(service: Service, groups: dict[str, list[Rule]]) -> dict:
             "procedures": list(dr.procedures),
         },
         "regions": region_runbooks.view(service),
+        "chaos": _chaos_index(service),
         "runbooks": [{"name": rb.name, "title": rb.title, "description": rb.description,
                       "alerts": [a["name"] for a in alerts if a["runbook"] == rb.name]}
                      for rb in service.runbooks],
     }
+
+
+def _chaos_index(service: Service) -> list[dict]:
+    if service.chaos is None:
+        return []
+    from sre_gen.compile import chaos_runbooks
+
+    return chaos_runbooks.index_entries(service)
 
 
 # ---- templates ----------------------------------------------------------------------------------
@@ -672,6 +681,21 @@ def build(service: Service, ctx: object) -> dict[str, str]:
     for name in pages:
         text = render(env, RUNBOOK_TEMPLATE, page_context(service, groups[name]), templates)
         files[f"{cv.RUNBOOKS_DIR}/{cv.runbook_file(name)}"] = text
+    if service.chaos is not None:
+        from sre_gen.compile import chaos_runbooks
+
+        alerts = [r for rules in groups.values() for r in rules]
+        taken = {cv.runbook_file(name).lower() for name in pages}
+        for e in service.chaos.experiments:
+            page = cv.chaos_runbook_file(e.name)
+            if page.lower() in taken:
+                raise SpecError([SpecProblem(
+                    service.spec_path, e.line, 1, "chaos.experiments",
+                    f"experiment {e.name!r} would get the runbook page {cv.RUNBOOKS_DIR}/{page}, "
+                    "which is also an alert's: rename the experiment")])
+            files[f"{cv.RUNBOOKS_DIR}/{page}"] = render(
+                env, chaos_runbooks.TEMPLATE,
+                chaos_runbooks.experiment_context(service, e, alerts), templates)
     files[f"{cv.RUNBOOKS_DIR}/{cv.RUNBOOK_INDEX_FILE}"] = render(
         env, INDEX_TEMPLATE, index_context(service, groups), templates)
     return files

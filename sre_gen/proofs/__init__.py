@@ -3,7 +3,9 @@
 Per SLO (``sre_gen.proofs.slo``): ``<slo>.yaml`` (recorded series, budget alerts),
 ``<slo>.period.yaml`` (the SLO window) and ``<slo>.tier-<tier>.yaml`` (each burn-rate tier);
 per section (``sre_gen.proofs.sections``): ``_golden-signals.yaml``, ``_security.yaml``,
-``_disaster-recovery.yaml``, ``_capacity.yaml``, ``_autoscaling.yaml``, ``_custom-alerts.yaml``.
+``_disaster-recovery.yaml``, ``_capacity.yaml``, ``_autoscaling.yaml``, ``_custom-alerts.yaml``;
+per chaos experiment (``sre_gen.proofs.chaos``): ``_chaos-<experiment>.yaml`` (the alerts its
+runbook page expects).
 
 Two ways to run them:
 - by default nothing is written: ``sre-gen test`` generates the files in a temporary folder,
@@ -46,6 +48,10 @@ def iter_test_files(service: Service, whole_rule_files: bool = True):
     parts = [lambda: sections.section_test_files(service, alerts)]
     parts += [lambda slo=slo: slo_proofs.slo_test_files(service, slo, alerts)
               for slo in service.slos]
+    if service.chaos is not None:
+        from sre_gen.proofs import chaos as chaos_proofs
+
+        parts.append(lambda: chaos_proofs.chaos_test_files(service, alerts))
     for part in parts:
         for f in part():
             f.group_order = order

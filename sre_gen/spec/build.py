@@ -344,6 +344,70 @@ def _runbooks(spec: dict) -> tuple[model.Runbook, ...]:
     )
 
 
+_FAULT_KINDS = {"networkTimeout": "network-timeout", "connectionLoss": "connection-loss",
+                "memoryStress": "memory-stress", "cpuStress": "cpu-stress",
+                "nodeFailure": "node-failure"}
+
+
+def _fault(fault: dict) -> model.ChaosFault:
+    key = next(iter(fault))
+    body = fault[key] or {}
+    kind = _FAULT_KINDS[key]
+    if kind == "connection-loss":
+        hosts: tuple[str, ...] = (f"{body['host']}:{body['port']}",)
+    else:
+        hosts = tuple(body.get("hosts") or ())
+    return model.ChaosFault(kind=kind, hosts=hosts, workers=body.get("workers", 1),
+                            memory_size=str(body.get("size", "")),
+                            cpu_load=body.get("load", 100))
+
+
+def _chaos(doc: Document, spec: dict, name: str, namespace: str,
+           slos: tuple[model.SLO, ...]) -> model.ChaosProgram | None:
+    chaos = spec.get("chaos")
+    if not chaos:
+        return None
+    pipeline = chaos.get("pipeline") or {}
+    experiments = []
+    affected: set[str] = set()
+    for i, e in enumerate(chaos.get("experiments") or ()):
+        target = e.get("target") or {}
+        radius = e["blastRadius"]
+        impacts = []
+        for a in e.get("affects") or ():
+            affected.add(a["slo"])
+            given = a.get("expectedErrorRatio")
+            impacts.append(model.ChaosImpact(
+                a["slo"], to_decimal(given) if given is not None else Decimal(radius) / 100,
+                given is None))
+        experiments.append(model.ChaosExperiment(
+            name=e["name"],
+            description=e.get("description", ""),
+            category=e.get("category", ""),
+            fault=_fault(e["fault"]),
+            namespace=target.get("namespace", namespace),
+            labels=_pairs(target.get("labels") or {"app": name}),
+            blast_radius=radius,
+            duration=parse_duration(e["duration"]),
+            impacts=tuple(impacts),
+            abort_when=tuple(e.get("abortWhen") or ()),
+            rollback=tuple(e.get("rollback") or ()),
+            line=doc.where(("chaos", "experiments", i))[0],
+        ))
+    longest = max((t.long_window for s in slos if s.name in affected for t in s.tiers),
+                  default=0)
+    cooldown = parse_duration(chaos["cooldown"]) if "cooldown" in chaos else longest
+    return model.ChaosProgram(
+        schedule=chaos["schedule"],
+        cooldown=cooldown,
+        history_limit=chaos.get("historyLimit", 5),
+        pre_experiment=tuple(pipeline.get("preExperiment") or ()),
+        during_experiment=tuple(pipeline.get("duringExperiment") or ()),
+        post_experiment=tuple(pipeline.get("postExperiment") or ()),
+        experiments=tuple(experiments),
+    )
+
+
 def build(doc: Document) -> model.Service:
     spec = doc.data
     svc = spec["service"]
@@ -352,10 +416,12 @@ def build(doc: Document) -> model.Service:
     oncall = _oncall(spec)
     slos = _slos(doc, spec)
     default_receiver = oncall.default_receiver if oncall else ""
+    namespace = svc.get("namespace", name)
+    slos = _slos(doc, spec)
     return model.Service(
         name=name,
         team=svc.get("team", ""),
-        namespace=svc.get("namespace", name),
+        namespace=namespace,
         description=svc.get("description", ""),
         labels=_pairs(svc.get("labels")),
         runbook_base_url=svc.get("runbookBaseUrl", f"./{conventions.RUNBOOKS_DIR}"),
@@ -387,4 +453,5 @@ def build(doc: Document) -> model.Service:
                                   (spec.get("incidentResponse") or {}).items()),
         regions=_regions(doc, spec, slos),
         spec_path=doc.file,
+        chaos=_chaos(doc, spec, name, namespace, slos),
     )

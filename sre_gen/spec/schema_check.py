@@ -49,6 +49,27 @@ PATTERN_HINTS = {
         "expected a region name such as us-east-1 (letters, digits, '.', '_' and '-', starting "
         "and ending with a letter or digit, at most 63 characters)"
     ),
+    # chaos experiments
+    r"^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|[0-9*,/-]+( [0-9*,/-]+){4})$": (
+        "expected a cron schedule of five fields (minute hour day-of-month month day-of-week, "
+        "such as '0 10 * * 2') or a descriptor such as @weekly"
+    ),
+    r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(/[0-9]{1,3})?(:[0-9]{1,5})?$": (
+        "expected a host name, IPv4 address or CIDR, optionally with :port (such as "
+        "api.github.com or 10.0.0.0/8:5432)"
+    ),
+    r"^[1-9][0-9]*(B|KB|KiB|MB|MiB|GB|GiB|TB|TiB|%)$": (
+        "expected a size such as 256MB or 1GiB, or a share of the memory such as 80%"
+    ),
+    r"^[a-z][a-z0-9_]*$": "expected a step name of lowercase letters, digits and '_'",
+    r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
+    r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$": (
+        "expected a Kubernetes label name such as app or app.kubernetes.io/name"
+    ),
+    r"^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$": (
+        "expected a Kubernetes label value: at most 63 letters, digits, '-', '_' or '.', "
+        "starting and ending with a letter or digit"
+    ),
 }
 
 _TYPE_NAMES = {

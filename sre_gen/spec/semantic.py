@@ -16,6 +16,7 @@ from decimal import ROUND_CEILING, Decimal
 from sre_gen import burnrate, conventions, promql
 from sre_gen.durations import (
     DURATION_PATTERN,
+    compound_duration,
     DurationError,
     format_duration,
     num,
@@ -158,6 +159,7 @@ def check(doc: Document) -> list:
         regions.check(c, _names(c, ("runbooks",), "name"))
     _check_capacity(c)
     _check_autoscaling(c)
+    _check_chaos(c)
     _check_routing(c)
     _check_labels(c)
     _check_alert_names(c)
@@ -606,6 +608,92 @@ def _check_autoscaling(c: _Checker) -> None:
                 c.duration(("autoscaling", "alerts", key), a["alerts"][key])
     if a.get("metricsProvider") == "keda" and not a.get("podMetrics"):
         c.add(("autoscaling", "metricsProvider"), "keda needs at least one podMetrics entry")
+
+
+_CRON_FIELDS = (("minute", 0, 59), ("hour", 0, 23), ("day of month", 1, 31), ("month", 1, 12),
+                ("day of week", 0, 6))
+_CRON_SHAPE = r"(@[a-z]+|[0-9*,/-]+( [0-9*,/-]+){4})"
+_CRON_ITEM = re.compile(r"^(\*|([0-9]+)(-([0-9]+))?)(/([1-9][0-9]*))?$")
+WEEK = 7 * 86400
+
+
+def cron_error(text: str) -> str | None:
+    """Why a five-field cron expression (robfig/cron's standard parser, Chaos Mesh's) is
+    invalid, or None. Descriptors such as @weekly are valid."""
+    if text.startswith("@"):
+        return None
+    for part, (what, lo, hi) in zip(text.split(" "), _CRON_FIELDS):
+        for item in part.split(","):
+            m = _CRON_ITEM.match(item)
+            if not m:
+                return f"{what} field {part!r}: expected *, a number, a range a-b, with /step"
+            for g in (m.group(2), m.group(4)):
+                if g is not None and not lo <= int(g) <= hi:
+                    return f"{what} {int(g)} is outside {lo}-{hi}"
+            if m.group(4) is not None and int(m.group(4)) < int(m.group(2)):
+                return f"{what} range {m.group(1)} runs backwards"
+    return None
+
+
+def _check_chaos(c: _Checker) -> None:
+    chaos = c.data.get("chaos")
+    if not isinstance(chaos, dict):
+        return
+    with c.guard():
+        problem = cron_error(chaos["schedule"]) if re.fullmatch(
+            _CRON_SHAPE, chaos["schedule"]) else None  # else the schema check reports it
+        if problem:
+            c.add(("chaos", "schedule"), f"invalid cron schedule: {problem}")
+    entries = c.items(("chaos", "experiments"))
+    c.unique(entries, "name", "experiment")
+    slos = {item["name"]: item for _, item in c.items(("slos",)) if isinstance(item.get("name"), str)}
+    cooldown = c.duration(("chaos", "cooldown"), chaos.get("cooldown")) \
+        if "cooldown" in chaos else None
+    total = 0
+    for path, exp in entries:
+        with c.guard():
+            total += c.duration(path + ("duration",), exp.get("duration")) or 0
+        affects = c.items(path + ("affects",))
+        c.unique(affects, "slo", "affected SLO")
+        for apath, a in affects:
+            name = a.get("slo")
+            if isinstance(name, str) and name not in slos:
+                c.add(apath + ("slo",), _missing("SLO", name, list(slos)))
+        with c.guard():
+            fault = exp["fault"]
+            if "connectionLoss" in fault and ":" in str(fault["connectionLoss"].get("host", "")):
+                c.add(path + ("fault", "connectionLoss", "host"),
+                      "give the port in the port field, not in the host")
+    if cooldown is not None and len(entries) > 1:
+        longest = _longest_affected_window(c, entries, slos)
+        if longest and cooldown < longest:
+            c.warn(("chaos", "cooldown"),
+                   f"cooldown {chaos['cooldown']} is shorter than the longest burn-rate window of "
+                   f"the affected SLOs ({compound_duration(longest)}): an experiment starts while "
+                   "the previous one still weighs on that window, so more alerts may fire than "
+                   "its runbook expects")
+        total += cooldown * max(0, len(entries) - 1)
+        if total > WEEK:
+            c.warn(("chaos", "cooldown"),
+                   f"a scheduled run lasts {compound_duration(total)}, longer than a week: with "
+                   "concurrencyPolicy Forbid the next weekly run is skipped")
+
+
+def _longest_affected_window(c: _Checker, entries, slos: dict) -> int:
+    """Longest long window (seconds) of the burn-rate tiers of the SLOs the experiments affect
+    (as the model resolves them; a tier the tier checks reject is left to them)."""
+    affected = {a["slo"] for path, _ in entries for _, a in c.items(path + ("affects",))
+                if isinstance(a.get("slo"), str) and a["slo"] in slos}
+    longest = 0
+    for tier in values.tier_specs(c.data.get("errorBudgetPolicy")):
+        for name in affected:
+            with c.guard():
+                chosen = (slos[name].get("alerting") or {}).get("tiers")
+                if chosen is not None and tier["name"] not in chosen:
+                    continue
+                window = parse_spec_duration(slos[name].get("window", values.DEFAULT_SLO_WINDOW))
+                longest = max(longest, values.resolve_tier(tier, window)[1])
+    return longest
 
 
 _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")

@@ -126,7 +126,8 @@ def test_the_h1_of_every_page_is_its_alert_name(example_service) -> None:
         text = files[f"runbooks/{cv.runbook_file(name)}"]
         assert text.startswith(f"# {name}\n"), name
         assert text.count("\n# ") == 0  # exactly one H1
-    assert len(files) == len(groups) + 1  # one page per alert name, and the index
+    chaos = len(example_service.chaos.experiments)  # chaos-<experiment>.md, tests/compile/test_chaos
+    assert len(files) == len(groups) + 1 + chaos  # one page per alert name, and the index
 
 
 # ---- goldens and lint -------------------------------------------------------------------------
@@ -398,7 +399,8 @@ def test_templates_override_changes_the_output(tmp_path: Path) -> None:
     result = _cli("generate", str(EXAMPLE), "--out", str(out), "--templates", str(tpl))
     assert result.exit_code == 0, result.stderr
     folder = out / "autogen-review-bot" / "runbooks"
-    pages = [p for p in folder.glob("*.md") if p.name != "README.md"]
+    pages = [p for p in folder.glob("*.md")
+             if p.name != "README.md" and not p.name.startswith("chaos-")]  # chaos.md.j2
     assert pages and all("\n## Meaning\n\nOur team's note.\n" in p.read_text() for p in pages)
     assert "# Runbooks of autogen-review-bot" in (folder / "README.md").read_text()
     default = tmp_path / "default"

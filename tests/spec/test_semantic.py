@@ -194,6 +194,11 @@ def test_references_of_the_wrong_type_are_left_to_the_schema() -> None:
         {"alerts": [{"alert": 5, "expr": [], "labels": "x", "tests": [{"inputSeries": [1]}]}]},
         {"service": "x", "alerts": [{"alert": "A"}]},
         {"service": {"labels": [1]}, "settings": {"prometheusRuleLabels": {"a": None}}},
+        {"chaos": {"schedule": 5, "cooldown": [], "experiments": [{"affects": "x"}, 3]}},
+        {"chaos": {"schedule": "1 2 3 4 5", "cooldown": "1h",
+                   "experiments": [{"fault": [], "affects": [{"slo": 1}]}, {"duration": 5}]}},
+        {"chaos": {"experiments": [{"fault": {"connectionLoss": "db:1"}}]}},
+        {"chaos": "weekly"},
     ],
 )
 def test_wrong_shapes_never_crash(changes: dict) -> None:
@@ -251,3 +256,31 @@ def test_slos_whose_dashboard_panel_ids_collide_are_warned_about() -> None:
         f"{first!r}; SLO {second!r} takes the next ones, which change if SLO {first!r} is "
         "renamed or removed (viewPanel links to its panels then break): rename one of them"]
     assert check(spec(slos=[slo(name=a), slo(name="other")]), warnings=True) == []
+
+
+@pytest.mark.parametrize("cron, problem", [
+    ("0 10 * * 2", None), ("*/15 0-23/2 1,15 1-12 0-6", None), ("@weekly", None),
+    ("60 * * * *", "minute 60 is outside 0-59"), ("0 10 * * 7", "day of week 7 is outside 0-6"),
+    ("0 10 0 * *", "day of month 0 is outside 1-31"), ("0 5-3 * * *", "hour range 5-3 runs backwards"),
+    ("0 10 * * mon", "day of week field 'mon': expected *, a number, a range a-b, with /step"),
+])
+def test_cron_schedules(cron: str, problem: str | None) -> None:
+    assert semantic.cron_error(cron) == problem
+
+
+def _chaos(cooldown: str, experiments: int = 2, duration: str = "5m") -> dict:
+    return {"schedule": "@weekly", "cooldown": cooldown, "experiments": [
+        {"name": f"e{i}", "fault": {"cpuStress": {}}, "blastRadius": 10, "duration": duration,
+         "affects": [{"slo": "availability"}]} for i in range(experiments)]}
+
+
+def test_chaos_cooldown_shorter_than_the_windows_warns() -> None:
+    # the default tiers of a 30d SLO reach 3d: a shorter cooldown warns, only between experiments
+    assert check(spec(chaos=_chaos("3d")), warnings=True) == []
+    assert check(spec(chaos=_chaos("1h", experiments=1)), warnings=True) == []
+    [warning] = check(spec(chaos=_chaos("1h")), warnings=True)
+    assert warning.startswith("chaos.cooldown: cooldown 1h is shorter than the longest "
+                              "burn-rate window of the affected SLOs (3d)")
+    [week] = check(spec(chaos=_chaos("3d", experiments=4)), warnings=True)
+    assert "a scheduled run lasts 9d20m, longer than a week" in week
+    assert check(spec(chaos=_chaos("1h"))) == []
