@@ -108,7 +108,7 @@ class RecordedProofs:
         recorded = [(sel(cv.sli_errors(self.base), self.ids), self.ids, Fraction(1)),
                     (sel(cv.sli_total(self.base), self.ids), self.ids, Fraction(2))]
         for w in raw:
-            labels = dict(self.ids)
+            labels = self.ratio_labels(w)
             recorded.append((sel(cv.sli_error_ratio(w), self.ids), labels, Fraction(1, 2)))
         if simple:  # one counter per query: the values are known
             g.comments = [
@@ -206,8 +206,8 @@ class RecordedProofs:
             ratio = model.ratio(self.base, t, src=self.src(self.base))
             if ratio is not None:
                 labels = dict(ident)
-                for test in (pm.value_test(sel(cv.sli_error_ratio(self.base), ident), labels, t,
-                                           ratio),
+                for test in (pm.value_test(sel(cv.sli_error_ratio(self.base), ident),
+                                           self.ratio_labels(self.base), t, ratio),
                              pm.value_test(sel(cv.SLO_CURRENT_BURN_RATE, ident), labels, t,
                                            ratio / self.budget)):
                     if test:
@@ -232,7 +232,7 @@ class RecordedProofs:
             ratio = model.ratio(w, t, src=self.src(w))
             if ratio is None:
                 continue
-            labels = dict(ident)
+            labels = self.ratio_labels(w)
             test = pm.value_test(sel(cv.sli_error_ratio(w), ident), labels, t, ratio)
             if test:
                 g.expr_tests.append(test)
@@ -310,11 +310,12 @@ class RecordedProofs:
         g.comments = [f"No input for this SLO: {cv.sli_total(self.base)} is never recorded, so "
                       f"{self.absent.alert} fires once absent for {format_duration(hold)}"
                       + (" (not before)." if hold > 2 * E else ".")]
-        expected = pm.expected_alert(self.absent, dict(self.ids), 1.0)
+        expected = pm.expected_alert(self.absent, dict(self.absent_labels), 1.0)
         if expected is not None:
             g.alert_tests.append(pm.alert_test(self.absent.alert, fire_at, [expected]))
         else:
-            g.expr_tests.append(pm.alerts_series_test(self.absent, self.ids, fire_at, True, 1.0))
+            g.expr_tests.append(pm.alerts_series_test(self.absent, self.absent_labels, fire_at,
+                                                      True, 1.0))
         if hold > 2 * E:
             g.alert_tests.append(pm.alert_test(self.absent.alert, pm.floor_to(hold, E) - E, []))
         if self.unknown is not None:  # nothing to evaluate is absent, not unknown

@@ -157,6 +157,10 @@ def check(doc: Document) -> list:
     _check_routing(c)
     _check_labels(c)
     _check_alert_names(c)
+    with c.guard():
+        from sre_gen.spec import alerting_check
+
+        alerting_check.check(c)
     return list(dict.fromkeys(c.problems))  # a value two checks parse is reported once
 
 
@@ -726,8 +730,10 @@ def _check_alert_names(c: _Checker) -> None:
             "alertPrefix", ""))
         generated = set()
         for _, slo in c.items(("slos",)):
-            for fn in (conventions.slo_alert_burn, conventions.slo_alert_exhausted,
-                       conventions.slo_alert_absent, conventions.slo_alert_unknown):
+            generated.add(conventions.slo_alert_burn(prefix, slo.get("name", ""), (
+                slo.get("alerting") or {}).get("name")))
+            for fn in (conventions.slo_alert_exhausted, conventions.slo_alert_absent,
+                       conventions.slo_alert_unknown):
                 generated.add(fn(prefix, slo.get("name", "")))
         for path, alert in c.items(("alerts",)):
             if alert.get("alert") in generated:
@@ -743,6 +749,9 @@ def _check_file_names(c: _Checker) -> None:
     for path, slo in c.items(("slos",)):
         for fn in (conventions.slo_alert_burn, conventions.slo_alert_exhausted):
             named.append((path + ("name",), fn(prefix, str(slo.get("name", "")))))
+        own = (slo.get("alerting") or {}).get("name")
+        if isinstance(own, str):
+            named.append((path + ("alerting", "name"), own))
     gs = c.data.get("goldenSignals")
     for signal in ("latency", "traffic", "errors", "saturation"):
         for path, ind in c.items(("goldenSignals", signal)) if isinstance(gs, dict) else ():
@@ -763,7 +772,7 @@ def _check_file_names(c: _Checker) -> None:
         if size > MAX_FILE_NAME:
             # Generated names are the prefix plus a name of at most 63 characters: the prefix is
             # what is too long. A custom alert names itself.
-            where = path if path[0] == "alerts" else cause
+            where = path if path[0] == "alerts" or "alerting" in path else cause
             c.add(where, f"the alert name {name[:40]}... makes the runbook file name {size} bytes "
                          f"long; file names are at most {MAX_FILE_NAME} bytes: shorten it")
             return  # one message: the same prefix makes every name too long
