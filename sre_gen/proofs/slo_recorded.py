@@ -105,6 +105,9 @@ class RecordedProofs:
         simple = all(src.query is None or
                      pm.counter_selector(promql.render_window(src.query, self.base), self.base)
                      for src in (sli.events, sli.total))
+        # the values are known only when each fed counter is read by its own side alone: a
+        # good selector with a negative matcher (code!~"5..") gets the total's very series
+        simple = simple and not _crossed(queries_events, queries[len(queries_events):])
         recorded = [(sel(cv.sli_errors(self.base), self.ids), self.ids, Fraction(1)),
                     (sel(cv.sli_total(self.base), self.ids), self.ids, Fraction(2))]
         for w in raw:
@@ -431,3 +434,19 @@ class RecordedProofs:
         if alerts:
             g.alert_tests.append(pm.alert_test(name, end, alerts))
         return g
+
+
+def _crossed(event_queries: list[str], total_queries: list[str]) -> bool:
+    """True when a series fed for one side's selector is also selected by the other side's."""
+    from sre_gen.proofs import feed
+
+    def sels(queries):
+        return [s for q in queries for s, _ in pm.query_selectors(q) or ()]
+
+    ev, tot = sels(event_queries), sels(total_queries)
+    for mine, theirs in ((ev, tot), (tot, ev)):
+        for s in mine:
+            labels = feed.labels_for(s)
+            if labels is None or any(feed.selects(o, s.metric, labels) for o in theirs):
+                return True
+    return False
