@@ -21,7 +21,7 @@ KINDS = ("sloth", "openslo")
 
 
 def run(kind: str, files: list[Path], out: Path, force: bool,
-        echo: Callable[..., None]) -> int:
+        echo: Callable[..., None], sloth_rules: list[Path] = ()) -> int:
     import importlib
 
     from sre_gen.importers import source, writer
@@ -34,8 +34,12 @@ def run(kind: str, files: list[Path], out: Path, force: bool,
     docs = []
     for path in files:
         docs += source.read(path)  # SpecError (exit 3) for unreadable YAML
+    if sloth_rules and kind != "sloth":
+        raise errors.UsageError("--sloth-rules goes with sre-gen import sloth")
+    rules_docs = [d for path in sloth_rules for d in source.read(path)]
     try:
-        outputs = importlib.import_module(f"sre_gen.importers.{kind}").import_docs(docs)
+        module = importlib.import_module(f"sre_gen.importers.{kind}")
+        outputs = module.import_docs(docs, rules_docs) if rules_docs else module.import_docs(docs)
     except source.NotImportable as exc:
         raise errors.SpecError([errors.SpecProblem(exc.file, exc.line, exc.col, "",
                                                    exc.message)]) from None

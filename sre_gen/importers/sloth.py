@@ -22,6 +22,8 @@ Mapping (Sloth's own types, pkg/prometheus/api/v1 and pkg/kubernetes/api/sloth/v
 
 from __future__ import annotations
 
+import re
+
 from sre_gen import conventions
 from sre_gen.importers import source
 from sre_gen.importers.source import Located, NotImportable, Output
@@ -54,7 +56,10 @@ def kind_of(data) -> str | None:
     return None
 
 
-def import_docs(docs: list[Located]) -> list[Output]:
+def import_docs(docs: list[Located], sloth_rules: list[Located] = ()) -> list[Output]:
+    """``sloth_rules``: rule files Sloth generated for these SLOs (``sloth generate`` output, or
+    PrometheusRule objects), where the queries of SLI plugins are read back."""
+    plugin_queries = _plugin_queries(sloth_rules)
     services: dict[str, _Service] = {}
     openslo_docs = []
     for doc in docs:
@@ -76,7 +81,7 @@ def import_docs(docs: list[Located]) -> list[Output]:
         name = source.name(body["service"])
         svc = services.get(name)
         if svc is None:
-            svc = services[name] = _Service(name)
+            svc = services[name] = _Service(name, plugin_queries)
         svc.add(doc, root, body, keys, kind)
     outputs = [s.output() for s in services.values()]
     if openslo_docs:
@@ -87,8 +92,9 @@ def import_docs(docs: list[Located]) -> list[Output]:
 
 
 class _Service:
-    def __init__(self, name: str):
+    def __init__(self, name: str, plugin_queries: dict):
         self.name = name
+        self.plugin_queries = plugin_queries
         self.out = Output(name, {"apiVersion": "sre-gen/v1", "service": {"name": name}})
         self.slos: list[dict] = []
         self.tiers: dict[str, dict] = {}  # page|ticket -> {severity, labels, annotations, by}
@@ -118,7 +124,7 @@ class _Service:
                     "cover the core ones (SLI, metadata and alert rules; budgetExhausted alert)")))
         for i, slo in enumerate(body.get("slos") or ()):
             if isinstance(slo, dict):
-                self._slo(doc, root + ("slos", i), slo, keys)
+                self._slo(doc, root + ("slos", i), slo, keys, body["service"])
 
     def _labels(self, doc: Located, path: tuple, labels) -> dict:
         out = {}
@@ -134,7 +140,7 @@ class _Service:
             out[key] = str(value)
         return out
 
-    def _slo(self, doc: Located, path: tuple, slo: dict, keys: dict) -> None:
+    def _slo(self, doc: Located, path: tuple, slo: dict, keys: dict, service: str) -> None:
         out = self.out
         raw_name = str(slo.get("name", ""))
         name = source.name(raw_name)
@@ -150,7 +156,8 @@ class _Service:
         elif name != raw_name:
             out.unmapped.append(doc.unmapped(path + ("name",), (
                 f"SLO name {raw_name!r} is not an sre-gen name: imported as {name!r}")))
-        sli = self._sli(doc, path + ("sli",), slo.get("sli"), keys)
+        sli = self._sli(doc, path + ("sli",), slo.get("sli"), keys,
+                        self.plugin_queries.get((service, raw_name)))
         if sli is None:
             return
         try:
@@ -190,7 +197,8 @@ class _Service:
 
     _pending: dict = {}
 
-    def _sli(self, doc: Located, path: tuple, sli, keys: dict) -> dict | None:
+    def _sli(self, doc: Located, path: tuple, sli, keys: dict,
+             recovered: tuple[str, str] | None = None) -> dict | None:
         out = self.out
         self._pending = {}
         if not isinstance(sli, dict):
@@ -207,11 +215,17 @@ class _Service:
                 return {"ratio": {"errors": source.event_source(err),
                                   "total": source.event_source(tot)}}
         raw = sli.get("raw")
+        plugin = sli.get("plugin") if isinstance(sli.get("plugin"), dict) else None
+        if plugin is not None and recovered is not None:
+            raw = {keys["error_ratio_query"]: recovered[0]}
         if isinstance(raw, dict) and isinstance(raw.get(keys["error_ratio_query"]), str):
             q = source.with_sre_gen_window(raw[keys["error_ratio_query"]].strip())
+            origin = (f"imported from {doc.mark(path + ('raw', keys['error_ratio_query']))}: "
+                      "Sloth's raw error ratio.") if plugin is None or recovered is None else (
+                f"SLI plugin {plugin.get('id', '')!r} ({doc.mark(path + ('plugin',))}): its "
+                f"error ratio as Sloth generated it, {recovered[1]}.")
             self._pending[("sli", "ratio")] = [
-                f"imported from {doc.mark(path + ('raw', keys['error_ratio_query']))}: Sloth's "
-                "raw error ratio.",
+                origin,
                 "sre-gen has no error-ratio SLI: errors is the ratio (NaN, from no traffic, "
                 "dropped) and total 1 while it exists,",
                 "so windows up to rawWindowMax are the ratio itself and longer ones its average "
@@ -221,8 +235,9 @@ class _Service:
         if isinstance(sli.get("plugin"), dict):
             plugin = sli["plugin"].get("id", "")
             out.unmapped.append(doc.unmapped(path + ("plugin",), (
-                f"SLI plugin {plugin!r} is Go code sre-gen does not run: SLO skipped; write its "
-                "query as sli.ratio (errors and total with {{window}})")))
+                f"SLI plugin {plugin!r} is Go code sre-gen does not run: SLO skipped; pass the "
+                "rules Sloth generated for it with --sloth-rules FILE, or write its query as "
+                "sli.ratio (errors and total with {{window}})")))
             return None
         out.unmapped.append(doc.unmapped(path, "no events, raw or plugin SLI: SLO skipped"))
         return None
@@ -339,3 +354,43 @@ def _at(data, path: tuple):
     for part in path:
         data = data.get(part) if isinstance(data, dict) else None
     return data
+
+
+_RATIO = re.compile(r"^slo:sli_error:ratio_rate([0-9]+[smhdw])$")
+
+
+def _plugin_queries(files: list[Located]) -> dict[tuple[str, str], tuple[str, str]]:
+    """(Sloth service, SLO) -> (error-ratio query with {{window}}, where it was read), from the
+    ``slo:sli_error:ratio_rate<W>`` rules Sloth generated: the 5m rule with its ``[5m]`` ranges
+    made ``[{{window}}]``, kept only when it gives every other raw window's rule exactly (so a
+    5m that is not the window is never taken for the query); the long windows Sloth derives from
+    the 5m series are left out of that comparison."""
+    found: dict[tuple[str, str], dict[str, tuple[str, str]]] = {}
+    for doc in files:
+        data = doc.data if isinstance(doc.data, dict) else {}
+        groups = data.get("groups") or (data.get("spec") or {}).get("groups") or ()
+        base = ("groups",) if data.get("groups") else ("spec", "groups")
+        for gi, group in enumerate(groups):
+            for ri, rule in enumerate((group or {}).get("rules") or ()):
+                m = _RATIO.match(str((rule or {}).get("record", "")))
+                labels = (rule or {}).get("labels") or {}
+                if not m or not isinstance(rule.get("expr"), str):
+                    continue
+                key = (str(labels.get("sloth_service")), str(labels.get("sloth_slo")))
+                found.setdefault(key, {})[m.group(1)] = (
+                    rule["expr"], doc.mark(base + (gi, "rules", ri)))
+    out = {}
+    for key, windows in found.items():
+        if "5m" not in windows:
+            continue
+        template = windows["5m"][0].strip().replace("[5m]", "[{{window}}]")
+        others = [w for w in windows if w != "5m" and "slo:sli_error" not in windows[w][0]]
+        if not others or any(_norm(template.replace("{{window}}", w)) != _norm(windows[w][0])
+                             for w in others):
+            continue
+        out[key] = (template, f"read from {windows['5m'][1]}")
+    return out
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split())

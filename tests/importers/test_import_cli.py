@@ -119,6 +119,27 @@ def test_plugin_sli_is_reported_not_dropped(tmp_path: Path) -> None:
             "'getting_started_availability' is Go code") in result.stderr
 
 
+@pytest.mark.slow
+def test_plugin_query_is_read_back_from_sloths_rules(tmp_path: Path) -> None:
+    path = DATA / "sloth" / "plugin-getting-started.yml"
+    result = _import("sloth", [path], tmp_path / "specs", "--sloth-rules",
+                     (DATA / "sloth" / "_gen" / "plugin-getting-started.yml").as_posix())
+    assert result.exit_code == 0, result.output
+    spec = tmp_path / "specs" / "myservice.yaml"
+    (slo,) = load_service(spec).slos
+    assert slo.sli.events.query.startswith("((\nsum(rate(http_request_duration_seconds_count{ "
+                                           'f1="v1",f2="v2",job="myservice",code=~"(5..|429)" '
+                                           "}[{{window}}]))")
+    out = tmp_path / "generated"
+    assert invoke("generate", spec.as_posix(), "--out", out.as_posix()).exit_code == 0
+    run = invoke("test", spec.as_posix(), "--out", out.as_posix())
+    assert run.exit_code == 0, run.output
+    result = _import("openslo", [DATA / "openslo" / "occurences-slo.yaml"], tmp_path / "o",
+                     "--sloth-rules", path.as_posix())
+    assert result.exit_code == 2 and "--sloth-rules goes with sre-gen import sloth" in \
+        result.output
+
+
 def test_openslo_bundle_maps_conditions_to_tiers(tmp_path: Path) -> None:
     path = DATA / "openslo" / "reviews-openslo-v1.multidoc.yaml"
     result = _import("openslo", [path], tmp_path)
