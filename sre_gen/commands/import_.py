@@ -69,8 +69,9 @@ def run(kind: str, files: list[Path], out: Path, force: bool,
     targets = [(o, out / f"{o.service}.yaml", text) for o, text in texts]
     existing = [str(t) for _, t, _ in targets if t.exists()]
     if existing and not force:
-        raise errors.UsageError(f"{', '.join(existing)} already exist{'s' if len(existing) == 1 else ''}: "
-                                "not overwritten (use --force to replace)")
+        verb = "exists" if len(existing) == 1 else "exist"
+        raise errors.UsageError(f"{', '.join(existing)} already {verb}: not overwritten (use "
+                                "--force to replace)")
     try:
         out.mkdir(parents=True, exist_ok=True)
         for o, target, text in targets:

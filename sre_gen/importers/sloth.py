@@ -100,6 +100,7 @@ class _Service:
         self.tiers: dict[str, dict] = {}  # page|ticket -> {severity, labels, annotations, by}
         self.alert_names: dict[str, str] = {}
         self.crd = False
+        self._pending: dict = {}  # comments of the SLO being built, relative to it
 
     def add(self, doc: Located, root: tuple, body: dict, keys: dict, kind: str) -> None:
         out, svc = self.out, self.out.data["service"]
@@ -194,8 +195,6 @@ class _Service:
         self.slos.append(spec)
         out.comments.update({base + k: v for k, v in self._pending.items()})
         self._pending = {}
-
-    _pending: dict = {}
 
     def _sli(self, doc: Located, path: tuple, sli, keys: dict,
              recovered: tuple[str, str] | None = None) -> dict | None:

@@ -44,8 +44,9 @@ def check(c) -> None:
 
 
 def _check_names(c) -> None:
-    """An SLO's alert name is its own: not another SLO's, not a generated or custom alert's
-    (runbook pages, Alertmanager inhibitions and the proofs key alerts by name)."""
+    """An SLO's alert name is its own: not another SLO's, not another generated alert's
+    (runbook pages, Alertmanager inhibitions and the proofs key alerts by name); a custom alert
+    taking it is reported at the custom alert (semantic._check_alert_names)."""
     service = c.data["service"]["name"]
     settings = c.data.get("settings") if isinstance(c.data.get("settings"), dict) else {}
     prefix = conventions.alert_prefix(service, settings.get("alertPrefix", ""))
@@ -58,9 +59,6 @@ def _check_names(c) -> None:
         if not _explicit(slo):
             others[conventions.slo_alert_burn(prefix, name)] = \
                 f"the burn-rate alert of SLO {name!r}"
-    for _, alert in c.items(("alerts",)):
-        if isinstance(alert.get("alert"), str):
-            others[alert["alert"]] = "a custom alert (alerts[])"
     seen: dict[str, tuple] = {}
     for path, slo in c.items(("slos",)):
         name = _explicit(slo)

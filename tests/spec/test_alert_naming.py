@@ -139,7 +139,7 @@ def test_an_alert_name_belongs_to_one_slo() -> None:
     data["alerts"] = [{"alert": "Custom", "expr": "up == 0", "severity": "warning",
                        "summary": "s", "description": "d"}]
     found = problems(data)
-    assert any("is already a custom alert" in p for p in found), found
+    assert found == ["alerts[0].alert: 'Custom' is the name of a generated alert"], found
 
 
 @pytest.mark.parametrize("name", ["9Bad", "has-dash", "with space"])
