@@ -162,6 +162,27 @@ def test_openslo_bundle_maps_conditions_to_tiers(tmp_path: Path) -> None:
         (126, "spec.notificationTargets")}
 
 
+def test_openslo_inline_policies_objectives_and_rewritten_names(tmp_path: Path) -> None:
+    path = DATA / "openslo-inline.yaml"
+    result = _import("openslo", [path], tmp_path)
+    assert result.exit_code == 0, result.output
+    service = load_service(tmp_path / "checkout-service.yaml")
+    tight, loose = service.slos
+    assert (tight.name, tight.objective_percent, loose.name, loose.objective_percent) == (
+        "checkout-availability-tight", Decimal("99.9"), "checkout-availability-loose",
+        Decimal(99))
+    assert tight.window == loose.window == 30 * 86400  # 1M
+    (tier,) = tight.tiers
+    assert (tier.name, tier.burn_rate, tier.long_window, tier.short_window, tier.for_seconds,
+            tier.severity) == ("fast-burn", Decimal("14.4"), 3600, 300, 120, "critical")
+    assert tight.sli.events.selector.metric == "checkout_errors_total"  # a bare counter selector
+    assert {(int(u["line"]), u["path"]) for u in _unmapped(result.stderr)} == {
+        (4, "metadata.name"), (5, "metadata.annotations"), (7, "spec.service"),
+        (12, "spec.indicator.spec.ratioMetric.counter"), (24, "spec.timeWindow[0]"),
+        (36, "spec.alertPolicies[0].spec.alertWhenNoData"),
+        (43, "spec.alertPolicies[0].spec.conditions[1].conditionRef")}
+
+
 def test_openslo_threshold_metric_is_a_gauge(tmp_path: Path) -> None:
     result = _import("openslo", [DATA / "openslo" / "occurences-slo.yaml"], tmp_path)
     assert result.exit_code == 0, result.output
