@@ -206,6 +206,15 @@ class _Service:
         events = sli.get("events")
         if isinstance(events, dict):
             err, tot = events.get(keys["error_query"]), events.get(keys["total_query"])
+            lat = source.latency(err, tot) if isinstance(err, str) and \
+                isinstance(tot, str) else None
+            if lat is not None:
+                self._pending[("sli", "latency")] = [
+                    f"imported from {doc.mark(path + ('events', keys['error_query']))} and "
+                    f"{doc.mark(path + ('events', keys['total_query']))}: requests slower than "
+                    "the bucket (count - bucket) over the count, sre-gen's latency SLI (it also "
+                    "matches Prometheus 3's le spelling)"]
+                return {"latency": lat}
             if isinstance(err, str) and isinstance(tot, str):
                 self._pending[("sli", "ratio", "errors")] = [
                     f"imported from {doc.mark(path + ('events', keys['error_query']))}"]

@@ -122,16 +122,28 @@ def has_window(query: str) -> bool:
 def structured(query: str) -> dict | None:
     """``{metric, selector}`` when ``query`` is exactly ``sum(rate(<selector>[{{.window}}]))``
     (what sre-gen would write for that metric and selector), else None."""
+    node = _parsed(query)
+    return _sum_rate(node) if node is not None else None
+
+
+def _parsed(query: str):
+    """The query parsed with its window as 5m, or None (no window, or not PromQL)."""
     if not has_window(query):
         return None
     from sre_gen import promql
 
     try:
-        import promql_parser
-
-        node = promql.parse(_WINDOW.sub("5m", query))
-    except (ValueError, ImportError):
+        return promql.parse(_WINDOW.sub("5m", query))
+    except ValueError:
         return None
+
+
+def _sum_rate(node) -> dict | None:
+    """``{metric, selector}`` of ``sum(rate(<selector>[5m]))``, else None."""
+    import promql_parser
+
+    while isinstance(node, promql_parser.ParenExpr):
+        node = node.expr
     if not (isinstance(node, promql_parser.AggregateExpr) and str(node.op) == "sum"
             and node.modifier is None and node.param is None):  # by/without change the meaning
         return None
@@ -141,6 +153,8 @@ def structured(query: str) -> dict | None:
         return None
     vs = call.args[0].vector_selector
     if getattr(vs, "offset", None) is not None or getattr(vs, "at", None) is not None:
+        return None
+    if call.args[0].range.total_seconds() != 300:  # the range is not the window (5m here)
         return None
     return _selector_of(vs)
 
@@ -180,6 +194,42 @@ def _selector_of(vs) -> dict | None:
     out: dict = {"metric": vs.name}
     if selector:
         out["selector"] = selector
+    return out
+
+
+def latency(errors: str, total: str) -> dict | None:
+    """A latency SLI (``histogram``, ``selector``, ``threshold``) when the errors query is
+    ``sum(rate(X_count{S}[w])) - sum(rate(X_bucket{S,le="T"}[w]))`` and the total
+    ``sum(rate(X_count{S}[w]))``: the slow requests of a histogram, as Sloth's examples write
+    them; sre-gen's latency SLI counts the same bucket (in both le spellings)."""
+    import promql_parser
+
+    node, tot = _parsed(errors), _parsed(total)
+    while isinstance(node, promql_parser.ParenExpr):
+        node = node.expr
+    if not (isinstance(node, promql_parser.BinaryExpr) and str(node.op) == "-"
+            and node.modifier is None and tot is not None):
+        return None
+    count, bucket, total_sel = _sum_rate(node.lhs), _sum_rate(node.rhs), _sum_rate(tot)
+    if count is None or bucket is None or total_sel != count:
+        return None
+    name = count["metric"]
+    if not name.endswith("_count") or bucket["metric"] != name[:-6] + "_bucket":
+        return None
+    selector = dict(bucket.get("selector") or {})
+    le = selector.pop("le", None)
+    if not isinstance(le, str) or selector != (count.get("selector") or {}):
+        return None
+    try:
+        seconds = Decimal(le)
+    except ArithmeticError:
+        return None
+    if not seconds.is_finite() or seconds <= 0:
+        return None
+    out: dict = {"histogram": name[:-6]}
+    if selector:
+        out["selector"] = selector
+    out["threshold"] = f"{format(seconds.normalize(), 'f')}s"
     return out
 
 

@@ -111,6 +111,17 @@ def test_unmapped_items_are_listed_with_their_line(tmp_path: Path) -> None:
     assert "MyServiceHighErrorRate" in names and len(set(names)) == 2
 
 
+def test_count_minus_bucket_becomes_a_latency_sli(tmp_path: Path) -> None:
+    result = _import("sloth", [DATA / "sloth" / "kubernetes-apiserver.yml"], tmp_path)
+    assert result.exit_code == 0, result.output
+    availability, latency = load_service(tmp_path / "k8s-apiserver.yaml").slos
+    assert availability.sli.total.selector.metric == "apiserver_request_total"
+    assert latency.sli.histogram.metric == "apiserver_request_duration_seconds"
+    assert [(m.name, m.op, m.value) for m in latency.sli.histogram.matchers] == [
+        ("verb", "!=", "WATCH")]
+    assert latency.sli.threshold_seconds == Decimal("0.4")
+
+
 def test_plugin_sli_is_reported_not_dropped(tmp_path: Path) -> None:
     path = DATA / "sloth" / "plugin-getting-started.yml"
     result = _import("sloth", [path], tmp_path)
