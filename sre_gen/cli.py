@@ -276,6 +276,40 @@ def backtest(
     _run(action)
 
 
+@app.command(name="import")
+def import_(
+    kind: Annotated[str, typer.Argument(metavar="sloth|openslo",
+                                        help="The format of the files.", show_default=False)],
+    files: Annotated[list[Path], typer.Argument(metavar="FILE...", show_default=False,
+                                                help="Files to import (multi-document YAML "
+                                                     "too).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder of the specs written, one "
+                                                        "<service>.yaml per service.")] =
+    Path("specs"),
+    force: Annotated[bool, typer.Option("--force", help="Replace specs that exist.")] = False,
+    sloth_rules: Annotated[
+        list[Path] | None,
+        typer.Option("--sloth-rules", metavar="FILE", show_default=False,
+                     help="Rules Sloth generated for these SLOs (sloth generate output): the "
+                          "queries of SLI plugins are read back from them."),
+    ] = None,
+) -> None:
+    """Translate Sloth (prometheus/v1, PrometheusServiceLevel) or OpenSLO (v1: Service, SLO,
+    SLI, AlertPolicy, AlertCondition) files into commented sre-gen specs. What cannot be mapped
+    is listed in the spec and on standard error as file:line:col: path: not imported: why.
+    Exit 0 when imported, 2 when a spec exists (use --force), 3 when a file is not a
+    document of that kind or nothing in them can be imported, 4 when the output cannot be
+    written."""
+
+    def action() -> int:
+        from sre_gen.commands import import_ as import_command
+
+        return import_command.run(kind, files, out, force, echo=typer.echo,
+                                  sloth_rules=sloth_rules or [])
+
+    _run(action)
+
+
 @app.command()
 def lint(
     specs: SpecArgs = None,

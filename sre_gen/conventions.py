@@ -37,18 +37,34 @@ LABEL_LEVEL = "level"
 LABEL_REGION_ROLE = "region_role"
 
 IDENTITY_LABELS = (LABEL_SERVICE, LABEL_SLO)
+# Sloth's labels (settings.slothCompat): its dashboards select SLO series by these.
+LABEL_SLOTH_ID = "sloth_id"
+LABEL_SLOTH_SERVICE = "sloth_service"
+LABEL_SLOTH_SLO = "sloth_slo"
+LABEL_SLOTH_WINDOW = "sloth_window"
+LABEL_SLOTH_OBJECTIVE = "sloth_objective"
 # Label names sre-gen sets itself; metadata labels from the spec may not use them.
 RESERVED_LABELS = frozenset({
     LABEL_SERVICE, LABEL_SLO, LABEL_WINDOW, LABEL_SEVERITY, LABEL_TIER, LABEL_INCIDENT,
     LABEL_LONG_WINDOW, LABEL_SHORT_WINDOW, "signal", "indicator", "rule", "data", "resource",
-    "horizon", "level", LABEL_REGION_ROLE, "alertname", "alertstate", "objective", "sli", "le", "job", "instance",
+    "horizon", "level", LABEL_REGION_ROLE, "alertname", "alertstate", "objective", "sli", "le",
+    "job", "instance",
+    LABEL_SLOTH_ID, LABEL_SLOTH_SERVICE, LABEL_SLOTH_SLO, LABEL_SLOTH_WINDOW, LABEL_SLOTH_OBJECTIVE,
 })
+
+
+def sloth_identity(service: str, slo: str) -> tuple[tuple[str, str], ...]:
+    """Sloth's identity labels of an SLO's series: ``sloth_id`` is ``<service>-<slo>``."""
+    return ((LABEL_SLOTH_ID, f"{service}-{slo}"), (LABEL_SLOTH_SERVICE, service),
+            (LABEL_SLOTH_SLO, slo))
 
 # ---- SLO recording rules ------------------------------------------------------------------------
 SLO_INFO = "slo:info:const"  # level:metric:operations, as mimirtool rules check --strict wants
 SLO_OBJECTIVE = "slo:objective:ratio"
 SLO_ERROR_BUDGET = "slo:error_budget:ratio"
 SLO_TIME_WINDOW = "slo:time_window:seconds"
+SLO_TIME_PERIOD_DAYS = "slo:time_period:days"  # Sloth's (settings.slothCompat only)
+SLOTH_SLO_INFO = "sloth_slo_info"  # Sloth's info series (settings.slothCompat only)
 SLO_CURRENT_BURN_RATE = "slo:current_burn_rate:ratio"
 SLO_PERIOD_BURN_RATE = "slo:period_burn_rate:ratio"
 SLO_BUDGET_REMAINING = "slo:period_error_budget_remaining:ratio"
@@ -167,8 +183,10 @@ def alert_prefix(service_name: str, configured: str) -> str:
     return configured if configured else pascal(service_name)
 
 
-def slo_alert_burn(prefix: str, slo: str) -> str:
-    return f"{prefix}{pascal(slo)}ErrorBudgetBurn"
+def slo_alert_burn(prefix: str, slo: str, name: str | None = None) -> str:
+    """One name for all burn tiers of an SLO (labels tell the tiers apart): the spec's
+    ``alerting.name`` when given (Sloth's), else derived from the prefix and the SLO name."""
+    return name if name else f"{prefix}{pascal(slo)}ErrorBudgetBurn"
 
 
 def slo_alert_exhausted(prefix: str, slo: str) -> str:

@@ -84,6 +84,8 @@ class BurnTier:
     severity: str
     budget_share_percent: Decimal | None = None  # as given in the spec, if given that way
     for_seconds: int = 0  # pending duration (the workbook advises none)
+    labels: tuple[tuple[str, str], ...] = ()  # extra labels on its burn alerts (over the SLO's)
+    annotations: tuple[tuple[str, str], ...] = ()  # extra annotations (templates), same order
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,9 @@ class SLO:
     labels: tuple[tuple[str, str], ...] = ()  # metadata labels (mutable; never on SLI series)
     runbook: str | None = None  # name of a spec runbook
     line: int = 0  # line in the spec, for messages
+    alert_name: str | None = None  # name of its burn-rate alerts (default: conventions')
+    alert_labels: tuple[tuple[str, str], ...] = ()  # extra labels on its burn-rate alerts
+    alert_annotations: tuple[tuple[str, str], ...] = ()  # extra annotations (templates)
 
     @property
     def objective_ratio(self) -> Decimal:
@@ -452,6 +457,7 @@ class Settings:
     alert_prefix: str = ""  # CamelCase prefix of every generated alert name (default: service name)
     max_rules_per_group: int = 20  # larger groups are split (Grafana Mimir's default ruler limit)
     partial_response_strategy: str = ""  # Thanos Ruler: abort | warn, on the PrometheusRule only
+    sloth_compat: bool = False  # Sloth's sloth_* labels on the series its dashboards read
 
 
 @dataclass(frozen=True)

@@ -150,7 +150,7 @@ def _burn_inhibitions(service: Service) -> list[dict]:
     for slo in service.slos:
         if len(slo.tiers) < 2:
             continue
-        name = cv.slo_alert_burn(prefix, slo.name)
+        name = cv.slo_alert_burn(prefix, slo.name, slo.alert_name)
         ordered = sorted(slo.tiers, key=lambda t: (-t.burn_rate, t.name))
         for tier in ordered:
             slower = [t.name for t in ordered if t.burn_rate < tier.burn_rate]

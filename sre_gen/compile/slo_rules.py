@@ -33,6 +33,24 @@ def identity(service: Service, slo: SLO) -> str:
     return promql.matchers([(cv.LABEL_SERVICE, service.name), (cv.LABEL_SLO, slo.name)])
 
 
+def series_labels(service: Service, slo: SLO) -> tuple[tuple[str, str], ...]:
+    """The identity labels of every recorded series of an SLO; with settings.slothCompat also
+    Sloth's sloth_id, sloth_service and sloth_slo (constant per SLO, so no expression changes)."""
+    ids = ((cv.LABEL_SERVICE, service.name), (cv.LABEL_SLO, slo.name))
+    return ids + (cv.sloth_identity(service.name, slo.name) if service.settings.sloth_compat
+                  else ())
+
+
+def ratio_ref(service: Service, slo: SLO, window: int) -> str:
+    """A recorded error ratio as rules read it. With settings.slothCompat the ratios carry
+    Sloth's sloth_window label, which is dropped here so ratios of different windows still match
+    one another (``and``, ``*``) and what is computed from them carries no window."""
+    ref = f"{cv.sli_error_ratio(window)}{identity(service, slo)}"
+    if service.settings.sloth_compat:
+        return f"max without ({cv.LABEL_SLOTH_WINDOW}) ({ref})"
+    return ref
+
+
 def _events(src: EventSource, window: int) -> str:
     if src.query is not None:  # parenthesised: the query's operators bind before ours
         return f"({promql.render_window(src.query, window)})"
@@ -154,7 +172,7 @@ def unknown_reason(sli: SLI) -> str:
 def recording_group(service: Service, slo: SLO) -> Group:
     st = service.settings
     ident = identity(service, slo)
-    ids = ((cv.LABEL_SERVICE, service.name), (cv.LABEL_SLO, slo.name))
+    ids = series_labels(service, slo)
     base = st.base_window
     errors_name, total_name = cv.sli_errors(base), cv.sli_total(base)
     rules: list[Rule] = []
@@ -179,8 +197,10 @@ def recording_group(service: Service, slo: SLO) -> Group:
         else:
             errors_in, total_in = derived_sums(service, slo, window, src)
             expr = f"{errors_in}\n/\n{total_in}"
-        rules.append(Rule(record=cv.sli_error_ratio(window), expr=expr, labels=ids,
-                          slo=slo.name))
+        window_label = ((cv.LABEL_SLOTH_WINDOW, format_duration(window)),) \
+            if st.sloth_compat else ()
+        rules.append(Rule(record=cv.sli_error_ratio(window), expr=expr,
+                          labels=ids + window_label, slo=slo.name))
     for tier in slo.tiers:  # read by the slower tiers' suppression (tier_suppression)
         rules.append(Rule(record=cv.SLO_BURN_CONDITION,
                           expr=_tier_condition(service, slo, tier, as_bool=True),
@@ -191,15 +211,25 @@ def recording_group(service: Service, slo: SLO) -> Group:
              slo=slo.name),
         Rule(record=cv.SLO_ERROR_BUDGET, expr=f"vector({budget})", labels=ids, slo=slo.name),
         Rule(record=cv.SLO_TIME_WINDOW, expr=f"vector({slo.window})", labels=ids, slo=slo.name),
-        Rule(record=cv.SLO_CURRENT_BURN_RATE, expr=f"{cv.sli_error_ratio(base)}{ident} / {budget}",
-             labels=ids, slo=slo.name),
+        Rule(record=cv.SLO_CURRENT_BURN_RATE,
+             expr=f"{ratio_ref(service, slo, base)} / {budget}", labels=ids, slo=slo.name),
         Rule(record=cv.SLO_PERIOD_BURN_RATE,
-             expr=f"{cv.sli_error_ratio(slo.window)}{ident} / {budget}", labels=ids, slo=slo.name),
+             expr=f"{ratio_ref(service, slo, slo.window)} / {budget}", labels=ids,
+             slo=slo.name),
         Rule(record=cv.SLO_BUDGET_REMAINING, expr=f"1 - {cv.SLO_PERIOD_BURN_RATE}{ident}",
              labels=ids, slo=slo.name),
         Rule(record=cv.SLO_INFO, expr="vector(1)", labels=ids + _info_labels(service, slo),
              slo=slo.name),
     ]
+    if st.sloth_compat:  # the two series of Sloth's that sre-gen has no equal of
+        days = num(Decimal(slo.window) / 86400)
+        rules += [
+            Rule(record=cv.SLO_TIME_PERIOD_DAYS, expr=f"vector({days})", labels=ids,
+                 slo=slo.name),
+            Rule(record=cv.SLOTH_SLO_INFO, expr="vector(1)",
+                 labels=ids + ((cv.LABEL_SLOTH_OBJECTIVE, num(slo.objective_percent)),)
+                 + tuple(metadata_labels(service, slo).items()), slo=slo.name),
+        ]
     return Group(cv.group_slo_recordings(service.name, slo.name), st.evaluation_interval,
                  tuple(rules))
 
@@ -319,8 +349,8 @@ def _tier_condition(service: Service, slo: SLO, tier, as_bool: bool = False) -> 
     ident = identity(service, slo)
     budget, rate = num(slo.error_budget), num(tier.burn_rate)
     lw = format_duration(tier.long_window)
-    long_ = f"{cv.sli_error_ratio(tier.long_window)}{ident} / {budget}"
-    short = f"{cv.sli_error_ratio(tier.short_window)}{ident} / {budget}"
+    long_ = f"{ratio_ref(service, slo, tier.long_window)} / {budget}"
+    short = f"{ratio_ref(service, slo, tier.short_window)} / {budget}"
     on = f"on ({cv.LABEL_SERVICE}, {cv.LABEL_SLO})"
     guard = None
     if slo.min_event_rate is not None and not isinstance(slo.sli, GaugeSLI):
@@ -374,7 +404,7 @@ def burn_alerts(service: Service, slo: SLO) -> list[Rule]:
     do, would also avoid that but loses the per-tier labels and timing)."""
     prefix = service.settings.alert_prefix
     budget = num(slo.error_budget)
-    name = cv.slo_alert_burn(prefix, slo.name)
+    name = cv.slo_alert_burn(prefix, slo.name, slo.alert_name)
     out = []
     for tier in slo.tiers:
         rate = num(tier.burn_rate)
@@ -396,13 +426,19 @@ def burn_alerts(service: Service, slo: SLO) -> list[Rule]:
         )
         if guarded:
             description += literal(f" Only alerts above {num(slo.min_event_rate)} events/s.")
+        # the user's annotations (templates): an SLO's, then its tier's; summary and description
+        # replace the generated ones, the others come before the links
+        user = dict(slo.alert_annotations + tier.annotations)
+        summary, description = user.pop("summary", summary), user.pop("description", description)
         out.append(Rule(
             alert=name, expr=expr, kind="slo-burn", slo=slo.name, tier=tier.name,
             for_seconds=tier.for_seconds,
             labels=alert_labels(service, tier.severity, (
                 (cv.LABEL_SLO, slo.name), (cv.LABEL_TIER, tier.name),
-                (cv.LABEL_LONG_WINDOW, lw), (cv.LABEL_SHORT_WINDOW, sw)), slo),
-            annotations=alert_annotations(service, name, summary, description, cv.SLO_DASHBOARD),
+                (cv.LABEL_LONG_WINDOW, lw), (cv.LABEL_SHORT_WINDOW, sw)) + tuple(
+                (k, literal(v)) for k, v in dict(slo.alert_labels + tier.labels).items()), slo),
+            annotations=alert_annotations(service, name, summary, description, cv.SLO_DASHBOARD,
+                                          tuple(user.items())),
             runbook=slo.runbook, threshold=rate,
         ))
     return out

@@ -26,9 +26,10 @@ from sre_gen import conventions as cv
 from sre_gen.proofs import feed
 from sre_gen.proofs import sim
 from sre_gen.proofs.model import counter_selector, gauge_selector
-from sre_gen.compile.slo_rules import _BAD_OP
+from sre_gen.compile.slo_rules import _BAD_OP, series_labels
 from sre_gen.model import SLO, GaugeSLI, LatencySLI, MetricSelector, RatioSLI, Service
 from sre_gen.windows import RAW, Level, Source, is_raw, slo_windows
+from sre_gen.durations import format_duration
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,9 @@ class BaseFeed(Feed):
 
     def __init__(self, service: Service, slo: SLO, raw_windows: Sequence[int], step: int,
                  gauge: bool):
-        self.ids = {cv.LABEL_SERVICE: service.name, cv.LABEL_SLO: slo.name}
+        # the labels the rules would record (with slothCompat also Sloth's)
+        self.ids = dict(series_labels(service, slo))
+        self.sloth = service.settings.sloth_compat
         self.base = service.settings.base_window
         self.raw_windows = tuple(raw_windows)
         self.step = step
@@ -195,7 +198,9 @@ class BaseFeed(Feed):
         out = [(feed.series(cv.sli_errors(self.base), self.ids), feed.values_string(errors)),
                (feed.series(cv.sli_total(self.base), self.ids), feed.values_string(total))]
         for w in self.raw_windows:
-            out.append((feed.series(cv.sli_error_ratio(w), self.ids),
+            ids = {**self.ids, cv.LABEL_SLOTH_WINDOW: format_duration(w)} if self.sloth \
+                else self.ids
+            out.append((feed.series(cv.sli_error_ratio(w), ids),
                         feed.values_string(self.window_values(phases, end, w))))
         return out
 

@@ -40,6 +40,7 @@ from sre_gen.proofs import model as pm
 from sre_gen.proofs.feed import show
 from sre_gen.proofs.inputs import BaseFeed, CounterFeed, Feed, choose_feed, counter_step
 from sre_gen.compile.rulebase import Rule
+from sre_gen.compile import slo_rules
 from sre_gen.durations import format_duration, num
 from sre_gen.model import SLO, BurnTier, GaugeSLI, Service
 from sre_gen.windows import RAW, Level, Source, is_raw, slo_windows, source
@@ -70,7 +71,9 @@ class SloTests(RecordedProofs, PeriodProofs, TierProofs):
         self.tiers = [t for t in slo.tiers if t.name in self.burn]
         self.guard = None if isinstance(slo.sli, GaugeSLI) or slo.min_event_rate is None \
             else Fraction(slo.min_event_rate)
-        self.ids = pm.ids(service.name, slo.name)
+        self.ids = dict(slo_rules.series_labels(service, slo))  # Sloth's too (slothCompat)
+        # absent() returns the selector's equality matchers: the identity labels alone
+        self.absent_labels = pm.ids(service.name, slo.name)
         self.timing: dict[str, tuple] = {}  # tier -> (feed, phases, end, every), for tests
         # recorded SLO series carry the identity labels only (the record name says the window)
         self.period_labels = dict(self.ids)
@@ -153,6 +156,12 @@ class SloTests(RecordedProofs, PeriodProofs, TierProofs):
                     "wait for the next level sample")
         return ("about half the base window when evaluations are more frequent, plus one "
                 "evaluation for the closed range")
+
+    def ratio_labels(self, window: int) -> dict[str, str]:
+        """Labels of a recorded error ratio: with slothCompat also Sloth's sloth_window."""
+        extra = {cv.LABEL_SLOTH_WINDOW: format_duration(window)} \
+            if self.st.sloth_compat else {}
+        return {**self.ids, **extra}
 
     def expr_labels(self, tier: BurnTier) -> dict[str, str]:
         return dict(self.ids)

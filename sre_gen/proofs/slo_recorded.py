@@ -105,10 +105,13 @@ class RecordedProofs:
         simple = all(src.query is None or
                      pm.counter_selector(promql.render_window(src.query, self.base), self.base)
                      for src in (sli.events, sli.total))
+        # the values are known only when each fed counter is read by its own side alone: a
+        # good selector with a negative matcher (code!~"5..") gets the total's very series
+        simple = simple and not _crossed(queries_events, queries[len(queries_events):])
         recorded = [(sel(cv.sli_errors(self.base), self.ids), self.ids, Fraction(1)),
                     (sel(cv.sli_total(self.base), self.ids), self.ids, Fraction(2))]
         for w in raw:
-            labels = dict(self.ids)
+            labels = self.ratio_labels(w)
             recorded.append((sel(cv.sli_error_ratio(w), self.ids), labels, Fraction(1, 2)))
         if simple:  # one counter per query: the values are known
             g.comments = [
@@ -206,8 +209,8 @@ class RecordedProofs:
             ratio = model.ratio(self.base, t, src=self.src(self.base))
             if ratio is not None:
                 labels = dict(ident)
-                for test in (pm.value_test(sel(cv.sli_error_ratio(self.base), ident), labels, t,
-                                           ratio),
+                for test in (pm.value_test(sel(cv.sli_error_ratio(self.base), ident),
+                                           self.ratio_labels(self.base), t, ratio),
                              pm.value_test(sel(cv.SLO_CURRENT_BURN_RATE, ident), labels, t,
                                            ratio / self.budget)):
                     if test:
@@ -232,7 +235,7 @@ class RecordedProofs:
             ratio = model.ratio(w, t, src=self.src(w))
             if ratio is None:
                 continue
-            labels = dict(ident)
+            labels = self.ratio_labels(w)
             test = pm.value_test(sel(cv.sli_error_ratio(w), ident), labels, t, ratio)
             if test:
                 g.expr_tests.append(test)
@@ -310,11 +313,12 @@ class RecordedProofs:
         g.comments = [f"No input for this SLO: {cv.sli_total(self.base)} is never recorded, so "
                       f"{self.absent.alert} fires once absent for {format_duration(hold)}"
                       + (" (not before)." if hold > 2 * E else ".")]
-        expected = pm.expected_alert(self.absent, dict(self.ids), 1.0)
+        expected = pm.expected_alert(self.absent, dict(self.absent_labels), 1.0)
         if expected is not None:
             g.alert_tests.append(pm.alert_test(self.absent.alert, fire_at, [expected]))
         else:
-            g.expr_tests.append(pm.alerts_series_test(self.absent, self.ids, fire_at, True, 1.0))
+            g.expr_tests.append(pm.alerts_series_test(self.absent, self.absent_labels, fire_at,
+                                                      True, 1.0))
         if hold > 2 * E:
             g.alert_tests.append(pm.alert_test(self.absent.alert, pm.floor_to(hold, E) - E, []))
         if self.unknown is not None:  # nothing to evaluate is absent, not unknown
@@ -430,3 +434,19 @@ class RecordedProofs:
         if alerts:
             g.alert_tests.append(pm.alert_test(name, end, alerts))
         return g
+
+
+def _crossed(event_queries: list[str], total_queries: list[str]) -> bool:
+    """True when a series fed for one side's selector is also selected by the other side's."""
+    from sre_gen.proofs import feed
+
+    def sels(queries):
+        return [s for q in queries for s, _ in pm.query_selectors(q) or ()]
+
+    ev, tot = sels(event_queries), sels(total_queries)
+    for mine, theirs in ((ev, tot), (tot, ev)):
+        for s in mine:
+            labels = feed.labels_for(s)
+            if labels is None or any(feed.selects(o, s.metric, labels) for o in theirs):
+                return True
+    return False

@@ -61,7 +61,8 @@ def _tiers(policy: dict, slo: dict, window: int) -> tuple[model.BurnTier, ...]:
         share = to_decimal(tier["budgetPercent"]) if "budgetPercent" in tier else None
         for_s = parse_duration(tier["for"]) if "for" in tier else 0
         out.append(model.BurnTier(tier["name"], rate, long_w, short_w, tier["severity"], share,
-                                  for_s))
+                                  for_s, _pairs(tier.get("labels")),
+                                  _pairs(tier.get("annotations"))))
     return tuple(out)
 
 
@@ -84,6 +85,9 @@ def _slos(doc: Document, spec: dict) -> tuple[model.SLO, ...]:
             labels=_pairs(slo.get("labels")),
             runbook=slo.get("runbook"),
             line=doc.where(("slos", i))[0],
+            alert_name=(slo.get("alerting") or {}).get("name"),
+            alert_labels=_pairs((slo.get("alerting") or {}).get("labels")),
+            alert_annotations=_pairs((slo.get("alerting") or {}).get("annotations")),
         ))
     return tuple(out)
 
@@ -437,6 +441,7 @@ def build(doc: Document) -> model.Service:
             alert_prefix=conventions.alert_prefix(name, settings.get("alertPrefix", "")),
             max_rules_per_group=int(settings.get("maxRulesPerGroup", 20)),
             partial_response_strategy=settings.get("partialResponseStrategy", ""),
+            sloth_compat=settings.get("slothCompat", False),
         ),
         slos=slos,
         policy=_policy(spec),

@@ -179,6 +179,40 @@ def load_text(text: str, display: str) -> Document:
     return doc
 
 
+def load_all(path: Path, display: str | None = None) -> list[Document]:
+    """Every non-empty YAML document of a file (a multi-document file of another tool, read by
+    ``sre-gen import``), each with its positions; the same limits and messages as ``load``.
+    A document that is not a mapping is returned with ``data`` set to the plain value."""
+    display = display or path.as_posix()
+    text = read_text(path, display)
+    pos = Positions(text)
+    try:
+        nodes = list(yaml.compose_all(text, Loader=_Loader))
+    except yaml.MarkedYAMLError as exc:
+        line, col, what = _syntax_error(exc, text, pos)
+        raise _fail(display, line, col, f"YAML syntax error: {what}") from None
+    except yaml.reader.ReaderError as exc:
+        line, col = pos.at(_reader_index(exc, text))
+        raise _fail(display, line, col, f"YAML error: {exc.reason}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line, col = pos.of(mark) if mark else (1, 1)
+        raise _fail(display, line, col, f"YAML error: {exc}") from None
+    except RecursionError:
+        raise _fail(display, 1, 1, "YAML nesting too deep") from None
+    docs = []
+    for node in nodes:
+        if node is None or _is_empty(node):
+            continue
+        doc = Document(display, {})
+        builder = _Builder(doc, pos)
+        doc.data = builder.build(node, ())
+        if builder.problems:
+            raise SpecError(builder.problems)
+        docs.append(doc)
+    return docs
+
+
 def _reader_index(exc: yaml.reader.ReaderError, text: str) -> int:
     """Character index of a reader error; libyaml counts bytes, PyYAML characters."""
     index = exc.position

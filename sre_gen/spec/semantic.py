@@ -165,6 +165,9 @@ def check(doc: Document) -> list:
     _check_alert_names(c)
     with c.guard():
         _check_panel_ids(c)
+        from sre_gen.spec import alerting_check
+
+        alerting_check.check(c)
     return list(dict.fromkeys(c.problems))  # a value two checks parse is reported once
 
 
@@ -837,8 +840,10 @@ def _check_alert_names(c: _Checker) -> None:
             "alertPrefix", ""))
         generated = set()
         for _, slo in c.items(("slos",)):
-            for fn in (conventions.slo_alert_burn, conventions.slo_alert_exhausted,
-                       conventions.slo_alert_absent, conventions.slo_alert_unknown):
+            generated.add(conventions.slo_alert_burn(prefix, slo.get("name", ""), (
+                slo.get("alerting") or {}).get("name")))
+            for fn in (conventions.slo_alert_exhausted, conventions.slo_alert_absent,
+                       conventions.slo_alert_unknown):
                 generated.add(fn(prefix, slo.get("name", "")))
         if isinstance(c.data.get("regions"), dict):
             generated.update(conventions.region_alert(prefix, trigger)
@@ -857,6 +862,9 @@ def _check_file_names(c: _Checker) -> None:
     for path, slo in c.items(("slos",)):
         for fn in (conventions.slo_alert_burn, conventions.slo_alert_exhausted):
             named.append((path + ("name",), fn(prefix, str(slo.get("name", "")))))
+        own = (slo.get("alerting") or {}).get("name")
+        if isinstance(own, str):
+            named.append((path + ("alerting", "name"), own))
     gs = c.data.get("goldenSignals")
     for signal in ("latency", "traffic", "errors", "saturation"):
         for path, ind in c.items(("goldenSignals", signal)) if isinstance(gs, dict) else ():
@@ -879,7 +887,7 @@ def _check_file_names(c: _Checker) -> None:
         if size > MAX_FILE_NAME:
             # Generated names are the prefix plus a name of at most 63 characters: the prefix is
             # what is too long. A custom alert names itself.
-            where = path if path[0] == "alerts" else cause
+            where = path if path[0] == "alerts" or "alerting" in path else cause
             c.add(where, f"the alert name {name[:40]}... makes the runbook file name {size} bytes "
                          f"long; file names are at most {MAX_FILE_NAME} bytes: shorten it")
             return  # one message: the same prefix makes every name too long
