@@ -42,9 +42,12 @@ def recording_group(service: Service) -> Group | None:
     by = f"by ({cv.LABEL_SERVICE})"
     defined = f"count {by} ({cv.SLO_INFO}{sel})"
     none = f"0 * {defined}"  # 0 met / 0 known while no SLO is known (not "no data")
+    objective_met = f"({remaining} >= bool 0)\nand\n{_known(remaining)}"
+    if service.settings.sloth_compat:  # the KPI series keep sre-gen's identity labels only
+        sloth = ", ".join((cv.LABEL_SLOTH_ID, cv.LABEL_SLOTH_SERVICE, cv.LABEL_SLOTH_SLO))
+        objective_met = f"max without ({sloth}) (\n{objective_met}\n)"
     rules = (
-        Rule(record=cv.SLO_OBJECTIVE_MET,
-             expr=f"({remaining} >= bool 0)\nand\n{_known(remaining)}"),
+        Rule(record=cv.SLO_OBJECTIVE_MET, expr=objective_met),
         Rule(record=cv.KPI_SLOS_MET, expr=f"sum {by} ({met})\nor\n{none}", labels=ids),
         Rule(record=cv.KPI_SLOS_KNOWN, expr=f"count {by} ({met})\nor\n{none}", labels=ids),
         Rule(record=cv.KPI_SLOS_DEFINED, expr=defined, labels=ids),
