@@ -98,6 +98,9 @@ class SLO:
     labels: tuple[tuple[str, str], ...] = ()  # metadata labels (mutable; never on SLI series)
     runbook: str | None = None  # name of a spec runbook
     line: int = 0  # line in the spec, for messages
+    # Pyrra's grouping: SLI series, budget and alerts per value of these labels (validated label
+    # names, none of sre-gen's own); () = one SLI for the whole SLO
+    grouping: tuple[str, ...] = ()
 
     @property
     def objective_ratio(self) -> Decimal:
