@@ -206,10 +206,10 @@ def _meaning(service: Service, rules: list[Rule]) -> list[str]:
     slo = _slo_named(service, rules[0].slo)
     if slo is not None and slo.grouping and rules[0].kind in (
             "slo-burn", "slo-exhausted", "slo-unknown"):
-        labels = ", ".join(slo.grouping)
+        labels, plural = ", ".join(slo.grouping), "s" if len(slo.grouping) > 1 else ""
         out.append(f"This SLO is grouped by {labels}: every value of {labels} has its own SLI, "
-                   f"error budget and alerts, and the alert's {labels} label{'s' if len(slo.grouping) > 1 else ''} "
-                   "name the affected group; the other groups are fine unless they alert too.")
+                   f"error budget and alerts, and the alert's {labels} label{plural} name the "
+                   "affected group; the other groups are fine unless they alert too.")
     return out
 
 

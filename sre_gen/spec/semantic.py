@@ -439,10 +439,10 @@ def _check_grouping(c: _Checker, path: tuple, slo: dict) -> None:
             c.add(path + ("grouping", i), f"label {label!r} is also a metadata label of this "
                   "SLO or service: the alerts could not carry both; rename the metadata label")
     sli = slo.get("sli") if isinstance(slo.get("sli"), dict) else {}
-    raw = [key for key, src in (sli.get("ratio") or {}).items()
-           if isinstance(src, dict) and "query" in src]
+    ratio = sli.get("ratio") if isinstance(sli.get("ratio"), dict) else {}
+    raw = [key for key, src in ratio.items() if isinstance(src, dict) and "query" in src]
     if isinstance(sli.get("gauge"), dict) and "query" in sli["gauge"]:
-        raw.append("gauge")
+        raw.append("the gauge")
     if raw:
         c.add(path + ("grouping",), "grouping needs an SLI sre-gen aggregates itself: give "
               f"{' and '.join(raw)} as metric + selector instead of a raw query (a query's "
