@@ -121,7 +121,7 @@ class GroupProofs:
         g = pm.Group(name=f"{self.slo.name}: the failing group alerts alone", interval=feed.step)
         g.inputs = feed.inputs(phases, at) + self._healthy(feed).inputs(ok, at)
         g.alert_tests.append(pm.alert_test(rule.alert, at, alerts))
-        other = [("alertname", rule.alert), *self.other_group().items()]
+        other = [("alertname", rule.alert), ("alertstate", "firing"), *self.other_group().items()]
         g.expr_tests.append({"expr": pm.series_text(cv.ALERTS, other), "eval_time": pm.dur(at),
                              "exp_samples": []})
         tiers = sorted(x["exp_labels"][cv.LABEL_TIER] for x in alerts)
