@@ -302,6 +302,11 @@ def promtool_slo_period_test_file(slo: str) -> str:
     return f"{PROMTOOL_TESTS_DIR}/{slo}.period.yaml"
 
 
+def promtool_slo_groups_test_file(slo: str) -> str:
+    """A grouped SLO's groups side by side (one failing, one healthy)."""
+    return f"{PROMTOOL_TESTS_DIR}/{slo}.groups.yaml"
+
+
 def promtool_slo_tier_test_file(slo: str, tier: str) -> str:
     return f"{PROMTOOL_TESTS_DIR}/{slo}.tier-{tier}.yaml"
 

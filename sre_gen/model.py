@@ -103,6 +103,9 @@ class SLO:
     alert_name: str | None = None  # name of its burn-rate alerts (default: conventions')
     alert_labels: tuple[tuple[str, str], ...] = ()  # extra labels on its burn-rate alerts
     alert_annotations: tuple[tuple[str, str], ...] = ()  # extra annotations (templates)
+    # Pyrra's grouping: SLI series, budget and alerts per value of these labels (validated label
+    # names, none of sre-gen's own); () = one SLI for the whole SLO
+    grouping: tuple[str, ...] = ()
 
     @property
     def objective_ratio(self) -> Decimal:

@@ -28,7 +28,7 @@ when it opens; alerts resolved meanwhile are never sent).
 Inhibition (0.25 has no inhibit-rule ``name``, so none is emitted):
 
 - burn tiers: per SLO, a firing tier mutes every tier with a lower burn rate (same service, slo
-  and alertname). That ends when the faster tier resolves; the rules themselves keep the slower
+  and alertname, and for a grouped SLO the same grouping labels). That ends when the faster tier resolves; the rules themselves keep the slower
   tiers silent after it, so one incident pages once (slo_rules.tier_suppression);
 - golden-signal twins: a firing ``level="critical"`` alert mutes its ``level="warning"`` twin
   (same service, alertname and indicator); traffic low/high are not twins and are never muted.
@@ -161,7 +161,8 @@ def _burn_inhibitions(service: Service) -> list[dict]:
             out.append({
                 "source_matchers": common + [eq(cv.LABEL_TIER, tier.name)],
                 "target_matchers": common + [one_of(cv.LABEL_TIER, slower)],
-                "equal": [cv.LABEL_SERVICE, cv.LABEL_SLO, "alertname"],
+                # a grouped SLO's tiers mute each other within one group only
+                "equal": [cv.LABEL_SERVICE, cv.LABEL_SLO, "alertname", *slo.grouping],
             })
     return out
 

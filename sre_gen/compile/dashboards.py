@@ -159,13 +159,58 @@ def slo_dashboard(service: Service) -> dict[str, Any]:
         panels.append(_keyed(_slo_table(g, service, w=16, h=height), OVERVIEW,
                              OVERVIEW_ROLES["table"]))
     alerts = _alerts_by_slo(service)
+    variables = group_variables(service)
     for slo in service.slos:
-        panels.extend(_slo_row(g, service, slo, alerts.get(slo.name, [])))
+        panels.extend(_slo_row(g, service, slo, alerts.get(slo.name, []), variables))
     return _dashboard(
         g, service, cv.SLO_DASHBOARD, f"{service.name} / SLOs",
         f"SLOs of {service.name}: SLI vs objective, error budget remaining and burn-down, burn "
         "rate per alert window and alerts, from the recording rules sre-gen generates.",
-        panels, SLO_TIME_RANGE, other=(cv.GOLDEN_DASHBOARD, "Golden signals"))
+        panels, SLO_TIME_RANGE, other=(cv.GOLDEN_DASHBOARD, "Golden signals"),
+        variables=[_group_template(g, service, slo, label, name)
+                   for (slo_name, label), name in variables.items()
+                   for slo in service.slos if slo.name == slo_name])
+
+
+def group_variables(service: Service) -> dict[tuple[str, str], str]:
+    """(SLO name, grouping label) -> the name of its dashboard variable, for every grouped SLO:
+    ``<slo>_<label>`` with ``-`` as ``_`` (Grafana variable names are [A-Za-z0-9_]), made unique
+    with a number in the rare case two spellings meet."""
+    out: dict[tuple[str, str], str] = {}
+    taken = {DATASOURCE_VARIABLE}
+    for slo in service.slos:
+        for label in slo.grouping:
+            name = base = f"{slo.name.replace('-', '_')}_{label}"
+            n = 2
+            while name in taken:
+                name, n = f"{base}_{n}", n + 1
+            taken.add(name)
+            out[(slo.name, label)] = name
+    return out
+
+
+def _group_template(g: Any, service: Service, slo: SLO, label: str, name: str) -> Any:
+    """A multi-value variable of a grouping label's values, from the SLO's base series."""
+    series = f"{cv.sli_total(service.settings.base_window)}{_ident(service, slo)}"
+    return g.Template(name=name, query=f"label_values({series}, {label})",
+                      dataSource=dict(DATASOURCE), label=f"{slo.name}: {label}", multi=True,
+                      includeAll=True, refresh=2, hide=0, sort=1, regex="")
+
+
+def _group_ident(service: Service, slo: SLO, variables: dict[tuple[str, str], str]) -> str:
+    """The SLO's matchers, and for a grouped SLO each grouping label matched against its
+    variable (Grafana writes the selected values as an escaped regex)."""
+    pairs = [Matcher(cv.LABEL_SERVICE, "=", service.name), Matcher(cv.LABEL_SLO, "=", slo.name)]
+    pairs += [Matcher(label, "=~", "${" + variables[(slo.name, label)] + "}")
+              for label in slo.grouping]
+    return promql.matchers(pairs)
+
+
+def _group_legend(slo: SLO, legend: str) -> str:
+    """A legend that names the group of a grouped SLO's series (``{{handler}}``)."""
+    if not slo.grouping:
+        return legend
+    return f"{legend} " + " ".join("{{" + label + "}}" for label in slo.grouping)
 
 
 def _slo_about(service: Service) -> str:
@@ -190,8 +235,12 @@ def _slo_about(service: Service) -> str:
 def _slo_table(g: Any, service: Service, w: int, h: int) -> Any:
     svc = _matchers((cv.LABEL_SERVICE, service.name))
     by = f"max by ({cv.LABEL_SLO})"
+    # a grouped SLO shows its worst group: the lowest SLI and budget (the highest burn rate)
+    grouped = any(slo.grouping for slo in service.slos)
+    worst = f"min by ({cv.LABEL_SLO})" if grouped else by
     sli = "\nor\n".join(
-        f"{by} (1 - {cv.sli_error_ratio(slo.window)}{_ident(service, slo)})"
+        f"{worst if slo.grouping else by} (1 - {cv.sli_error_ratio(slo.window)}"
+        f"{_ident(service, slo)})"
         for slo in service.slos)
     firing = promql.matchers([Matcher(cv.LABEL_SERVICE, "=", service.name),
                               Matcher(cv.LABEL_ALERTSTATE, "=", "firing"),
@@ -201,7 +250,8 @@ def _slo_table(g: Any, service: Service, w: int, h: int) -> Any:
          _pct_decimals(service.slos), None),
         ("B", f"{by} ({cv.SLO_TIME_WINDOW}{svc})", "Window", "dtdurations", None, None),
         ("C", sli, "SLI over the window", "percentunit", _pct_decimals(service.slos), None),
-        ("D", f"{by} ({cv.SLO_BUDGET_REMAINING}{svc})", "Error budget remaining", "percentunit", 1,
+        ("D", f"{worst} ({cv.SLO_BUDGET_REMAINING}{svc})", "Error budget remaining",
+         "percentunit", 1,
          _budget_steps()),
         ("E", f"{by} ({cv.SLO_CURRENT_BURN_RATE}{svc})",
          f"Burn rate ({format_duration(service.settings.base_window)})", "short", 2,
@@ -229,12 +279,16 @@ def _slo_table(g: Any, service: Service, w: int, h: int) -> Any:
         g, "SLOs",
         "Every SLO of the service now: objective, window, SLI over the window, share of the "
         "window's error budget left (negative: overspent), burn rate over the base window "
-        "(1 = spending exactly the budget) and firing alerts.",
+        "(1 = spending exactly the budget) and firing alerts."
+        + (" A grouped SLO shows its worst group." if grouped else ""),
         targets, w=w, h=h, overrides=overrides, transformations=transformations)
 
 
-def _slo_row(g: Any, service: Service, slo: SLO, alerts: list[tuple[str, str]]) -> list[Any]:
-    ident = _ident(service, slo)
+def _slo_row(g: Any, service: Service, slo: SLO, alerts: list[tuple[str, str]],
+             variables: dict[tuple[str, str], str]) -> list[Any]:
+    ident = _group_ident(service, slo, variables)  # the constants are one series per SLO
+    whole = _ident(service, slo)
+    legend = lambda text: _group_legend(slo, text)  # noqa: E731
     base = service.settings.base_window
     window = format_duration(slo.window)
     budget = num(slo.error_budget)
@@ -245,11 +299,11 @@ def _slo_row(g: Any, service: Service, slo: SLO, alerts: list[tuple[str, str]]) 
     out = [_row(g, f"SLO {slo.name}: {objective}% over {window}")]
 
     sli_targets = [_target(g, f"1 - {cv.sli_error_ratio(base)}{ident}", "A",
-                           f"SLI ({format_duration(base)})")]
+                           legend(f"SLI ({format_duration(base)})"))]
     if slo.window != base:
         sli_targets.append(_target(g, f"1 - {cv.sli_error_ratio(slo.window)}{ident}", "B",
-                                   f"SLI (rolling {window})"))
-    sli_targets.append(_target(g, f"{cv.SLO_OBJECTIVE}{ident}", "C", "objective"))
+                                   legend(f"SLI (rolling {window})")))
+    sli_targets.append(_target(g, f"{cv.SLO_OBJECTIVE}{whole}", "C", "objective"))
     out.append(_timeseries(
         g, f"{slo.name}: SLI vs objective",
         _join(md(slo.description) if slo.description else "",
@@ -264,7 +318,7 @@ def _slo_row(g: Any, service: Service, slo: SLO, alerts: list[tuple[str, str]]) 
         g, f"{slo.name}: error budget remaining",
         f"Share of the {window} error budget ({budget} of events may fail) not yet spent over "
         "the rolling window: 100% = untouched, 0 = spent, negative = overspent.",
-        [_target(g, f"{cv.SLO_BUDGET_REMAINING}{ident}", "A", "remaining")],
+        [_target(g, f"{cv.SLO_BUDGET_REMAINING}{ident}", "A", legend("remaining"))],
         unit="percentunit", decimals=1, w=4, h=8, steps=_budget_steps()))
 
     out.append(_stat(
@@ -275,11 +329,11 @@ def _slo_row(g: Any, service: Service, slo: SLO, alerts: list[tuple[str, str]]) 
         "computed over this shorter history only: the rules started recording recently, or "
         "Prometheus keeps less than the window (--storage.tsdb.retention.time, default 15d, "
         "must exceed the longest SLO window plus margin).",
-        [_target(g, coverage_expr(service, slo), "A", "history", instant=True)],
+        [_target(g, coverage_expr(service, slo, ident), "A", legend("history"), instant=True)],
         unit="dtdurations", w=4, h=8,
         steps=[("orange", None), ("green", Decimal(slo.window) * Decimal("0.99"))]))
 
-    remaining, ideal = burn_down_exprs(service, slo)
+    remaining, ideal = burn_down_exprs(service, slo, ident)
     out.append(_timeseries(
         g, f"{slo.name}: error budget burn-down ({window})",
         f"Budget left over the last {window} (panel time range), from the first evaluation in "
@@ -287,7 +341,7 @@ def _slo_row(g: Any, service: Service, slo: SLO, alerts: list[tuple[str, str]]) 
         "line is the ideal linear burn that spends exactly the budget by the end of the range, "
         "from the first data on; below it, the budget goes faster than planned. When the data "
         f"covers less than {window} (see the data panel), both start at the first data.",
-        [_target(g, remaining, "A", "budget remaining"),
+        [_target(g, remaining, "A", legend("budget remaining")),
          _target(g, ideal, "B", "ideal linear burn")],
         unit="percentunit", w=8, decimals=1, time_from=window,
         steps=[("red", None), ("green", Decimal(0))], thresholds_style="area",
@@ -296,7 +350,7 @@ def _slo_row(g: Any, service: Service, slo: SLO, alerts: list[tuple[str, str]]) 
     windows = slo_windows(slo, service.settings)
     burn_targets = [
         _target(g, f"{cv.sli_error_ratio(w)}{ident} / {budget}", _ref(i),
-                _window_legend(service, slo, w))
+                legend(_window_legend(service, slo, w)))
         for i, w in enumerate(windows)]
     tiers = sorted(slo.tiers, key=lambda t: (t.burn_rate, t.long_window))
     colors = (TIER_COLORS[:1] * len(tiers) + TIER_COLORS)[-len(tiers):] if tiers else ()
@@ -319,22 +373,24 @@ def _slo_row(g: Any, service: Service, slo: SLO, alerts: list[tuple[str, str]]) 
         g, f"{slo.name}: alerts",
         "Pending and firing alerts of this SLO (burn-rate tiers, budget exhausted, SLI absent).",
         [(cv.LABEL_SERVICE, service.name), (cv.LABEL_SLO, slo.name)],
-        (cv.LABEL_ALERTNAME, cv.LABEL_ALERTSTATE, cv.LABEL_SEVERITY, cv.LABEL_TIER), w=8, h=8,
+        (cv.LABEL_ALERTNAME, cv.LABEL_ALERTSTATE, cv.LABEL_SEVERITY, cv.LABEL_TIER,
+         *slo.grouping), w=8, h=8,
         links=links))
     roles = ("row", "sli", "budget", "data", "burn-down", "burn-rate", "alerts")
     assert len(out) == len(roles)
     return [_keyed(panel, section, SLO_ROLES[role]) for panel, role in zip(out, roles)]
 
 
-def coverage_expr(service: Service, slo: SLO) -> str:
+def coverage_expr(service: Service, slo: SLO, ident: str | None = None) -> str:
     """Seconds of the SLO window the recorded base series covers: its samples in the window
-    times the rule evaluation interval (gaps do not count)."""
-    ident = _ident(service, slo)
+    times the rule evaluation interval (gaps do not count); per group of a grouped SLO.
+    ``ident``: the series' matchers (default: the SLO's)."""
+    ident = ident or _ident(service, slo)
     return (f"count_over_time({cv.sli_total(service.settings.base_window)}{ident}"
             f"[{format_duration(slo.window)}]) * {service.settings.evaluation_interval}")
 
 
-def burn_down_exprs(service: Service, slo: SLO) -> tuple[str, str]:
+def burn_down_exprs(service: Service, slo: SLO, ident: str | None = None) -> tuple[str, str]:
     """(budget remaining, ideal linear burn) over the query's range, with values from the first
     evaluation in the range on: nothing hinges on a sample at the range's start.
 
@@ -342,8 +398,10 @@ def burn_down_exprs(service: Service, slo: SLO) -> tuple[str, str]:
     rate at which the rules record them), count when they are after the range start (``start`` =
     the last interval step at or before ``@ start()``, from ``vector(time())``, which always has a
     value); the events of the range come from ``@ end()``. The ideal line goes from 1 at the first sample of the range (``first``) to 0 at
-    its end, i.e. it spends exactly the budget of the events the range holds."""
-    ident = _ident(service, slo)
+    its end, i.e. it spends exactly the budget of the events the range holds. A grouped SLO has
+    a budget line per group; its ideal line starts at the first data of any group (one line,
+    so ``on ()`` joins one series). ``ident``: the series' matchers (default: the SLO's)."""
+    ident = ident or _ident(service, slo)
     base = service.settings.base_window
     every = format_duration(service.settings.evaluation_interval)
     window = format_duration(slo.window)
@@ -352,6 +410,8 @@ def burn_down_exprs(service: Service, slo: SLO) -> tuple[str, str]:
     end = f"last_over_time(vector(time()){step} @ end())"
     sub = f"[{window}:{every}]"
     first = f"min_over_time(timestamp({cv.sli_total(base)}{ident}){sub} @ end())"
+    if slo.grouping:
+        first = f"min({first})"
     spent = (f"sum_over_time(({cv.sli_errors(base)}{ident}"
              f" * on () group_left () (vector(time()) > bool on () {start})){sub})\n/\n"
              f"sum_over_time({cv.sli_total(base)}{ident}{sub} @ end())")
@@ -515,7 +575,8 @@ def _grafanalib() -> Any:
 
 
 def _dashboard(g: Any, service: Service, kind: str, title: str, purpose: str, panels: list[Any],
-               time_range: tuple[str, str], other: tuple[str, str]) -> dict[str, Any]:
+               time_range: tuple[str, str], other: tuple[str, str],
+               variables: list[Any] = ()) -> dict[str, Any]:
     from sre_gen.compile import grafana_fixups
 
     other_kind, other_title = other
@@ -557,7 +618,7 @@ def _dashboard(g: Any, service: Service, kind: str, title: str, purpose: str, pa
         refresh=service.settings.dashboard_refresh,
         time=g.Time(*time_range),
         timezone="utc",
-        templating=g.Templating(list=[variable]),
+        templating=g.Templating(list=[variable, *variables]),
         annotations=g.Annotations(list=[annotation]),
         links=links,
         panels=panels,

@@ -42,10 +42,10 @@ def recording_group(service: Service) -> Group | None:
     by = f"by ({cv.LABEL_SERVICE})"
     defined = f"count {by} ({cv.SLO_INFO}{sel})"
     none = f"0 * {defined}"  # 0 met / 0 known while no SLO is known (not "no data")
-    objective_met = f"({remaining} >= bool 0)\nand\n{_known(remaining)}"
-    if service.settings.sloth_compat:  # the KPI series keep sre-gen's identity labels only
-        sloth = ", ".join((cv.LABEL_SLOTH_ID, cv.LABEL_SLOTH_SERVICE, cv.LABEL_SLOTH_SLO))
-        objective_met = f"max without ({sloth}) (\n{objective_met}\n)"
+    # per SLO: met when every group of a grouped SLO is (min), and only sre-gen's identity labels
+    # (none of slothCompat's sloth_* labels)
+    objective_met = (f"min by ({cv.LABEL_SERVICE}, {cv.LABEL_SLO}) (\n"
+                     f"  ({remaining} >= bool 0)\n  and\n  {_known(remaining)}\n)")
     rules = (
         Rule(record=cv.SLO_OBJECTIVE_MET, expr=objective_met),
         Rule(record=cv.KPI_SLOS_MET, expr=f"sum {by} ({met})\nor\n{none}", labels=ids),

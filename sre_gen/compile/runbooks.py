@@ -207,6 +207,18 @@ def _golden(service: Service, name: str | None):
 
 def _meaning(service: Service, rules: list[Rule]) -> list[str]:
     """What the alert means, in plain words (paragraphs of plain text)."""
+    out = _meaning_text(service, rules)
+    slo = _slo_named(service, rules[0].slo)
+    if slo is not None and slo.grouping and rules[0].kind in (
+            "slo-burn", "slo-exhausted", "slo-unknown"):
+        labels, plural = ", ".join(slo.grouping), "s" if len(slo.grouping) > 1 else ""
+        out.append(f"This SLO is grouped by {labels}: every value of {labels} has its own SLI, "
+                   f"error budget and alerts, and the alert's {labels} label{plural} name the "
+                   "affected group; the other groups are fine unless they alert too.")
+    return out
+
+
+def _meaning_text(service: Service, rules: list[Rule]) -> list[str]:
     r = rules[0]
     slo = _slo_named(service, r.slo)
     if r.kind in region_runbooks.KINDS:
@@ -342,10 +354,10 @@ def _diagnosis(service: Service, rules: list[Rule]) -> list[dict]:
         if isinstance(slo.sli, GaugeSLI):
             raw = slo.sli.query
         else:
-            raw = slo_rules.source_total(slo.sli, st.base_window)
+            raw = slo_rules.source_total(slo.sli, st.base_window, slo.grouping)
         out.append({"title": "SLI source series (raw; empty = the metric is missing)",
                     "query": raw})
-        unknown = slo_rules.unknown_condition(slo.sli, st.base_window)
+        unknown = slo_rules.unknown_condition(slo.sli, st.base_window, slo.grouping)
         if r.kind == "slo-unknown" and unknown is not None:
             out.insert(0, {"title": "Unknown now (a sample = the inputs exist but the SLI cannot "
                                     "be evaluated)", "query": unknown})

@@ -12,6 +12,13 @@ values):
 Identity labels on every SLI series are only service and slo (the record name says the window):
 metadata, and the SLO window as the label ``window``, live on the info series only, so editing
 them never restarts a long window.
+
+A grouped SLO (``grouping: [label, ...]``, Pyrra's grouping) keeps its grouping labels on every
+SLI series as well: each rule aggregates ``sum by (<grouping>)`` (a gauge: ``max``/``count by``),
+every join matches ``on`` them too, so every value of the labels has its own ratios, budget and
+alerts. The "no error yet" fallback is ``(errors) or (total * 0)``, which keeps the total's group
+labels: ``or vector(0)`` would add one series without them. The objective, budget and window
+constants and the info series stay one per SLO; so does the SLI-absent alert (no group has data).
 """
 
 from __future__ import annotations
@@ -51,10 +58,20 @@ def ratio_ref(service: Service, slo: SLO, window: int) -> str:
     return ref
 
 
-def _events(src: EventSource, window: int) -> str:
+def agg(op: str, by: tuple[str, ...]) -> str:
+    """``sum``, or ``sum by (a, b) `` for a grouped SLO (its labels are validated names)."""
+    return f"{op} by ({', '.join(by)}) " if by else op
+
+
+def on(by: tuple[str, ...], *labels: str) -> str:
+    """``on (<labels>, <grouping>)``: a join of two series of the same SLO (and group)."""
+    return f"on ({', '.join((*labels, *by))})"
+
+
+def _events(src: EventSource, window: int, by: tuple[str, ...] = ()) -> str:
     if src.query is not None:  # parenthesised: the query's operators bind before ours
-        return f"({promql.render_window(src.query, window)})"
-    return f"sum(rate({promql.selector(src.selector)}[{format_duration(window)}]))"
+        return f"({promql.render_window(src.query, window)})"  # never grouped (validation)
+    return f"{agg('sum', by)}(rate({promql.selector(src.selector)}[{format_duration(window)}]))"
 
 
 def le_pattern(threshold: Decimal) -> str:
@@ -74,82 +91,96 @@ def _bucket(sli: LatencySLI) -> str:
     return f"{sel.metric}_bucket{{{inner + ',' if inner else ''}{le_matcher(sli.threshold_seconds)}}}"
 
 
-def _good_and_total(sli: RatioSLI | LatencySLI, window: int) -> tuple[str, str]:
+def _good_and_total(sli: RatioSLI | LatencySLI, window: int,
+                    by: tuple[str, ...] = ()) -> tuple[str, str]:
     """(good events/s, all events/s) of an SLI that counts good events (latency, good/total)."""
     if isinstance(sli, LatencySLI):
-        w = format_duration(window)
-        return (f"sum(rate({_bucket(sli)}[{w}]))",
-                f"sum(rate({promql.selector(sli.histogram, '_count')}[{w}]))")
-    return _events(sli.events, window), _events(sli.total, window)
+        w, s = format_duration(window), agg("sum", by)
+        return (f"{s}(rate({_bucket(sli)}[{w}]))",
+                f"{s}(rate({promql.selector(sli.histogram, '_count')}[{w}]))")
+    return _events(sli.events, window, by), _events(sli.total, window, by)
 
 
 def _counts_good(sli: RatioSLI | LatencySLI) -> bool:
     return isinstance(sli, LatencySLI) or sli.events_are_good
 
 
-def raw_errors(sli: RatioSLI | LatencySLI, window: int) -> str:
+def raw_errors(sli: RatioSLI | LatencySLI, window: int, by: tuple[str, ...] = ()) -> str:
     """Bad events per second over ``window`` from the raw series. An absent errors counter means
     no error yet (0); an absent good-events series (no bucket at the threshold, good events
-    missing) leaves the bad events unknown: nothing is recorded."""
+    missing) leaves the bad events unknown: nothing is recorded. Grouped (``by``): the 0 of a
+    group without errors is its total times 0, with the total's group labels (``vector(0)``
+    would be one more series without them, and a group without traffic gets none)."""
     if _counts_good(sli):
-        good, total = _good_and_total(sli, window)
+        good, total = _good_and_total(sli, window, by)
         return f"clamp_min({total} - {good}, 0)"
+    if by:
+        return f"({_events(sli.events, window, by)} or ({_events(sli.total, window, by)} * 0))"
     return f"({_events(sli.events, window)} or vector(0))"
 
 
-def source_total(sli: RatioSLI | LatencySLI, window: int) -> str:
+def source_total(sli: RatioSLI | LatencySLI, window: int, by: tuple[str, ...] = ()) -> str:
     """All events per second over ``window`` as the source series give them."""
-    return _good_and_total(sli, window)[1] if _counts_good(sli) else _events(sli.total, window)
+    if _counts_good(sli):
+        return _good_and_total(sli, window, by)[1]
+    return _events(sli.total, window, by)
 
 
-def base_total(sli: RatioSLI | LatencySLI, window: int, errors: str) -> str:
+def base_total(sli: RatioSLI | LatencySLI, window: int, errors: str,
+               by: tuple[str, ...] = ()) -> str:
     """All events per second at the base window, recorded only while the SLI can be evaluated:
     while the bad-events series ``errors`` (recorded just before, in the same group) has a
-    sample, so a long window never counts an unknown stretch as good (see raw_errors). A raw
-    window's ratio needs no such guard: its numerator is already absent then."""
-    total = source_total(sli, window)
-    return f"{total} and on () {errors}" if _counts_good(sli) else total
+    sample, so a long window never counts an unknown stretch as good (see raw_errors); per
+    group for a grouped SLO. A raw window's ratio needs no such guard: its numerator is
+    already absent then."""
+    total = source_total(sli, window, by)
+    return f"{total} and {on(by)} {errors}" if _counts_good(sli) else total
 
 
-def gauge_bad(sli: GaugeSLI) -> str:
-    """1 while the bound is violated; NaN samples are left out (they are neither good nor bad)."""
+def gauge_bad(sli: GaugeSLI, by: tuple[str, ...] = ()) -> str:
+    """1 while the bound is violated; NaN samples are left out (they are neither good nor bad).
+    Grouped, the query already aggregates by the grouping labels (spec.build)."""
     q = sli.query
-    return f"max((({q}) {_BAD_OP[sli.op]} bool {num(sli.threshold)}) and (({q}) == ({q})))"
+    return (f"{agg('max', by)}((({q}) {_BAD_OP[sli.op]} bool {num(sli.threshold)}) and "
+            f"(({q}) == ({q})))")
 
 
-def gauge_total(sli: GaugeSLI) -> str:
+def gauge_total(sli: GaugeSLI, by: tuple[str, ...] = ()) -> str:
     q = sli.query
-    return f"count(({q}) == ({q})) > bool 0"
+    return f"{agg('count', by)}(({q}) == ({q})) > bool 0"
 
 
-def source_presence(sli: SLI, window: int) -> str:
+def source_presence(sli: SLI, window: int, by: tuple[str, ...] = ()) -> str:
     """PromQL with a sample while the SLI's source series exist (their total, for an SLI that
     counts good events; a gauge: any sample, NaN included), whether or not they can be
-    evaluated."""
+    evaluated; one per group with ``by``."""
     if isinstance(sli, GaugeSLI):
-        return f"count({sli.query})"
+        return f"{agg('count', by)}({sli.query})"
     if isinstance(sli, LatencySLI):
-        return f"group({promql.selector(sli.histogram, '_count')})"
+        return f"{agg('group', by)}({promql.selector(sli.histogram, '_count')})"
     if sli.total.selector is not None:
-        return f"group({promql.selector(sli.total.selector)})"
+        return f"{agg('group', by)}({promql.selector(sli.total.selector)})"
     return f"group({_events(sli.total, window)})"
 
 
-def unknown_condition(sli: SLI, window: int) -> str | None:
+def unknown_condition(sli: SLI, window: int, by: tuple[str, ...] = ()) -> str | None:
     """PromQL with a sample while the SLI's inputs exist but cannot be evaluated, or None when
     that cannot happen (errors/total: an absent errors counter means no error yet). Series given
     as selectors are checked for presence as they are (no range: the total has samples, the good
-    series, e.g. the bucket at the threshold, has none); PromQL queries over ``window``."""
+    series, e.g. the bucket at the threshold, has none); PromQL queries over ``window``. With
+    ``by`` (a grouped SLO): per group, labelled with the group."""
+    present, join = source_presence(sli, window, by), on(by)
     if isinstance(sli, GaugeSLI):
-        return f"{source_presence(sli, window)} unless on () count(({sli.query}) == ({sli.query}))"
+        q = sli.query
+        return f"{present} unless {join} {agg('count', by)}(({q}) == ({q}))"
     if isinstance(sli, LatencySLI):
-        return f"{source_presence(sli, window)} unless on () group({_bucket(sli)})"
+        return f"{present} unless {join} {agg('group', by)}({_bucket(sli)})"
     if sli.events_are_good:
         if sli.events.selector is not None:
-            good = f"group({promql.selector(sli.events.selector)})"
+            good = f"{agg('group', by)}({promql.selector(sli.events.selector)})"
         else:
             good = f"group({_events(sli.events, window)})"
-        return f"{source_presence(sli, window)} unless on () {good}"
+        return f"{present} unless {join} {good}"
     return None
 
 
@@ -173,18 +204,20 @@ def recording_group(service: Service, slo: SLO) -> Group:
     st = service.settings
     ident = identity(service, slo)
     ids = series_labels(service, slo)
-    base = st.base_window
+    base, by = st.base_window, slo.grouping
     errors_name, total_name = cv.sli_errors(base), cv.sli_total(base)
     rules: list[Rule] = []
     if isinstance(slo.sli, GaugeSLI):
-        rules.append(Rule(record=errors_name, expr=gauge_bad(slo.sli), labels=ids, slo=slo.name))
-        rules.append(Rule(record=total_name, expr=gauge_total(slo.sli), labels=ids, slo=slo.name))
+        rules.append(Rule(record=errors_name, expr=gauge_bad(slo.sli, by), labels=ids,
+                          slo=slo.name))
+        rules.append(Rule(record=total_name, expr=gauge_total(slo.sli, by), labels=ids,
+                          slo=slo.name))
     else:
-        rules.append(Rule(record=errors_name, expr=raw_errors(slo.sli, base), labels=ids,
+        rules.append(Rule(record=errors_name, expr=raw_errors(slo.sli, base, by), labels=ids,
                           slo=slo.name))
         rules.append(Rule(record=total_name,
-                          expr=base_total(slo.sli, base, f"{errors_name}{ident}"), labels=ids,
-                          slo=slo.name))
+                          expr=base_total(slo.sli, base, f"{errors_name}{ident}", by),
+                          labels=ids, slo=slo.name))
     for level in used_levels(slo, st):
         for name, expr in level_exprs(service, slo, level):
             rules.append(Rule(record=name, expr=expr, labels=ids, slo=slo.name))
@@ -193,7 +226,7 @@ def recording_group(service: Service, slo: SLO) -> Group:
         if window == base and not isinstance(slo.sli, GaugeSLI):
             expr = f"{errors_name}{ident}\n/\n{total_name}{ident}"
         elif src == RAW:
-            expr = f"{raw_errors(slo.sli, window)}\n/\n{source_total(slo.sli, window)}"
+            expr = f"{raw_errors(slo.sli, window, by)}\n/\n{source_total(slo.sli, window, by)}"
         else:
             errors_in, total_in = derived_sums(service, slo, window, src)
             expr = f"{errors_in}\n/\n{total_in}"
@@ -290,14 +323,25 @@ def _info_labels(service: Service, slo: SLO) -> tuple:
     return tuple(out.items())
 
 
+def title(service: Service, slo: SLO, per_group: bool = True) -> str:
+    """``<service> <slo> SLO`` as annotation text; a grouped SLO's per-group alerts add the
+    group, ``(handler=/api)``, from the alert's labels (the names are validated label names)."""
+    out = literal(f"{service.name} {slo.name} SLO")
+    if slo.grouping and per_group:
+        out += " (" + ", ".join(f"{label}={{{{ $labels.{label} }}}}"
+                                for label in slo.grouping) + ")"
+    return out
+
+
 def _budget_alert(service: Service, slo: SLO, name: str, expr: str, kind: str, severity: str,
                   summary: str, description: str, **rule: object) -> Rule:
     """One of an SLO's own alerts besides the burn tiers (exhausted, absent, unknown): the SLO's
-    labels and runbook, the SLO dashboard. ``description`` is annotation text, already escaped."""
+    labels and runbook, the SLO dashboard. ``summary`` and ``description`` are annotation text,
+    already escaped."""
     return Rule(
         alert=name, expr=expr, kind=kind,
         labels=alert_labels(service, severity, ((cv.LABEL_SLO, slo.name),), slo),
-        annotations=alert_annotations(service, name, literal(summary), description,
+        annotations=alert_annotations(service, name, summary, description,
                                       cv.SLO_DASHBOARD),
         slo=slo.name, runbook=slo.runbook, **rule)
 
@@ -307,19 +351,20 @@ def alerting_group(service: Service, slo: SLO) -> Group | None:
     policy = service.policy.alerts
     prefix = service.settings.alert_prefix
     ident = identity(service, slo)
-    title = f"{service.name} {slo.name} SLO"
+    name, by = title(service, slo), slo.grouping
     if policy.exhausted_enabled:
         rules.append(_budget_alert(
             service, slo, cv.slo_alert_exhausted(prefix, slo.name),
             f"{cv.SLO_PERIOD_BURN_RATE}{ident} >= 1", "slo-exhausted",
-            policy.exhausted_severity, f"The {title} has spent its error budget.",
-            literal(f"{title}: the error budget over {format_duration(slo.window)} is "
-                    f"exhausted (objective {num(slo.objective_percent)}%): the errors in the "
-                    "window are ") + "{{ $value | printf \"%.3g\" }}" +
+            policy.exhausted_severity, "The " + name + " has spent its error budget.",
+            name + literal(f": the error budget over {format_duration(slo.window)} is "
+                           f"exhausted (objective {num(slo.objective_percent)}%): the errors in "
+                           "the window are ") + "{{ $value | printf \"%.3g\" }}" +
             literal(" times the budget (1 = exactly spent; above 1 it is overspent)."),
             threshold="1"))
     base = service.settings.base_window
-    unknown = unknown_condition(slo.sli, base)
+    unknown = unknown_condition(slo.sli, base, by)
+    whole = title(service, slo, per_group=False)
     if policy.absent_enabled:
         expr = f"absent({cv.sli_total(base)}{ident})"
         if unknown is not None:  # an unknown SLI records nothing too, but its source series
@@ -327,16 +372,18 @@ def alerting_group(service: Service, slo: SLO) -> Group | None:
             expr += f"\nunless on ()\n  {source_presence(slo.sli, base)}"
         rules.append(_budget_alert(
             service, slo, cv.slo_alert_absent(prefix, slo.name), expr, "slo-absent",
-            policy.absent_severity, f"The {title} has no SLI data.",
-            literal(f"{title}: no events recorded for {humanize_duration(policy.absent_for)}; "
-                    "the metrics behind the SLI are missing, so its alerts cannot fire."),
+            policy.absent_severity, "The " + whole + " has no SLI data.",
+            whole + literal(f": no events recorded for {humanize_duration(policy.absent_for)}; "
+                            "the metrics behind the SLI are missing, so its alerts cannot "
+                            "fire."),
             for_seconds=policy.absent_for))
     if policy.unknown_enabled and unknown is not None:
         rules.append(_budget_alert(
             service, slo, cv.slo_alert_unknown(prefix, slo.name), unknown, "slo-unknown",
-            policy.unknown_severity, f"The {title} cannot be evaluated.",
-            literal(f"{title}: {unknown_reason(slo.sli)}. The SLI records nothing while this "
-                    "fires: it burns no budget and its burn-rate and budget alerts cannot fire."),
+            policy.unknown_severity, "The " + name + " cannot be evaluated.",
+            name + literal(f": {unknown_reason(slo.sli)}. The SLI records nothing while this "
+                           "fires: it burns no budget and its burn-rate and budget alerts cannot "
+                           "fire."),
             for_seconds=policy.unknown_for))
     if not rules:
         return None
@@ -351,7 +398,7 @@ def _tier_condition(service: Service, slo: SLO, tier, as_bool: bool = False) -> 
     lw = format_duration(tier.long_window)
     long_ = f"{ratio_ref(service, slo, tier.long_window)} / {budget}"
     short = f"{ratio_ref(service, slo, tier.short_window)} / {budget}"
-    on = f"on ({cv.LABEL_SERVICE}, {cv.LABEL_SLO})"
+    join = on(slo.grouping, cv.LABEL_SERVICE, cv.LABEL_SLO)
     guard = None
     if slo.min_event_rate is not None and not isinstance(slo.sli, GaugeSLI):
         guard = (f"{average_event_rate(service, slo, tier.long_window)} "
@@ -359,10 +406,10 @@ def _tier_condition(service: Service, slo: SLO, tier, as_bool: bool = False) -> 
     if as_bool:
         parts = [f"({long_} > bool {rate})", f"({short} > bool {rate})"] + (
             [f"({guard})"] if guard else [])
-        return f"\n* {on}\n".join(parts)
+        return f"\n* {join}\n".join(parts)
     expr = f"(\n  {long_} > {rate}\nand\n  {short} > {rate}\n)"
     if guard:
-        expr += f"\nand {on}\n  {guard}"
+        expr += f"\nand {join}\n  {guard}"
     return expr
 
 
@@ -392,7 +439,7 @@ def tier_suppression(service: Service, slo: SLO, tier) -> str:
                          key=lambda t: (-t.burn_rate, t.name)):
         sel = promql.matchers([(cv.LABEL_SERVICE, service.name), (cv.LABEL_SLO, slo.name),
                                (cv.LABEL_TIER, faster.name)])
-        out += (f"\nunless on ({cv.LABEL_SERVICE}, {cv.LABEL_SLO})\n  max_over_time("
+        out += (f"\nunless {on(slo.grouping, cv.LABEL_SERVICE, cv.LABEL_SLO)}\n  max_over_time("
                 f"{cv.SLO_BURN_CONDITION}{sel}[{span}]) == 1")
     return out
 
@@ -414,11 +461,11 @@ def burn_alerts(service: Service, slo: SLO) -> list[Rule]:
         threshold_ratio = burnrate.error_ratio_threshold(tier.burn_rate, slo.error_budget)
         exhaust = humanize_duration(float(burnrate.exhaustion_seconds(tier.burn_rate, slo.window)))
         consumed = burnrate.budget_consumed_at_fire(tier.burn_rate, tier.long_window, slo.window)
-        title = f"{service.name} {slo.name} SLO"
-        summary = literal(f"The {title} is burning its error budget too fast ({tier.name}).")
+        named = title(service, slo)
+        summary = "The " + named + literal(f" is burning its error budget too fast ({tier.name}).")
         shown = prose.number(tier.burn_rate)
         description = (
-            literal(f"{title}: the error budget burns at ") + "{{ $value | printf \"%.3g\" }}" +
+            named + literal(": the error budget burns at ") + "{{ $value | printf \"%.3g\" }}" +
             literal(f"x over {lw} (and over {sw}), above the {tier.name} threshold of {shown}x "
                     f"(error ratio {prose.number(threshold_ratio)}). At {shown}x the "
                     f"{format_duration(slo.window)} budget lasts {exhaust}; "

@@ -387,6 +387,25 @@ def _as_recorded(series: sim.Sampled) -> sim.Recorded:
     return sim.Recorded(times, series.values)
 
 
+def with_group(f: Feed | None, group: dict[str, str]) -> Feed | None:
+    """A copy of ``f`` whose every fed series also carries the labels ``group`` (one value of a
+    grouped SLO's grouping labels): the rules then record that group's series."""
+    import copy
+
+    if f is None or not group:
+        return f
+    out = copy.copy(f)
+    if isinstance(out, CounterFeed):
+        out.series = [CounterSeries(s.metric, {**s.labels, **group}, s.role, s.event, s.in_total)
+                      for s in f.series]
+        out._cache = {}
+    elif isinstance(out, BaseFeed):
+        out.ids = {**f.ids, **group}
+    elif isinstance(out, GaugeFeed):
+        out.labels = {**f.labels, **group}
+    return out
+
+
 # ---- choosing a feed ----------------------------------------------------------------------------
 
 

@@ -33,12 +33,14 @@ Numbers, so that float64 cannot flip a result (promtool 2.42 compares samples ex
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from fractions import Fraction
 
 from sre_gen import conventions as cv
 from sre_gen.proofs import model as pm
 from sre_gen.proofs.feed import show
-from sre_gen.proofs.inputs import BaseFeed, CounterFeed, Feed, choose_feed, counter_step
+from sre_gen.proofs.inputs import (BaseFeed, CounterFeed, Feed, choose_feed, counter_step,
+                                   with_group)
 from sre_gen.compile.rulebase import Rule
 from sre_gen.compile import slo_rules
 from sre_gen.durations import format_duration, num
@@ -47,10 +49,17 @@ from sre_gen.windows import RAW, Level, Source, is_raw, slo_windows, source
 from sre_gen.proofs.slo_numbers import Untestable, sim_lookback, _decimals, _state
 from sre_gen.proofs.slo_period import PeriodProofs
 from sre_gen.proofs.slo_recorded import RecordedProofs
+from sre_gen.proofs.slo_groups import GroupProofs
 from sre_gen.proofs.slo_tiers import TierProofs
 
 
-class SloTests(RecordedProofs, PeriodProofs, TierProofs):
+def group_labels(slo: SLO, index: int) -> dict[str, str]:
+    """The labels of the ``index``-th test group of a grouped SLO (``{}`` when ungrouped): every
+    grouping label gets a value naming the group, ``a`` for the first, ``b`` for the second."""
+    return {label: chr(ord("a") + index) for label in slo.grouping}
+
+
+class SloTests(RecordedProofs, PeriodProofs, TierProofs, GroupProofs):
     """The proofs of one SLO: the shared state and model queries here; each file's tests
     in its own mixin (``slo_recorded``, ``slo_period``, ``slo_tiers``)."""
 
@@ -71,9 +80,14 @@ class SloTests(RecordedProofs, PeriodProofs, TierProofs):
         self.tiers = [t for t in slo.tiers if t.name in self.burn]
         self.guard = None if isinstance(slo.sli, GaugeSLI) or slo.min_event_rate is None \
             else Fraction(slo.min_event_rate)
-        self.ids = dict(slo_rules.series_labels(service, slo))  # Sloth's too (slothCompat)
+        # a grouped SLO's proofs feed one group (its labels on every input and expected series);
+        # <slo>.groups.yaml feeds a failing and a healthy group side by side (slo_groups)
+        self.slo_ids = pm.ids(service.name, slo.name)
+        self.group = group_labels(slo, 0)
+        # Sloth's labels too (slothCompat)
+        self.ids = {**dict(slo_rules.series_labels(service, slo)), **self.group}
         # absent() returns the selector's equality matchers: the identity labels alone
-        self.absent_labels = pm.ids(service.name, slo.name)
+        self.absent_labels = self.slo_ids
         self.timing: dict[str, tuple] = {}  # tier -> (feed, phases, end, every), for tests
         # recorded SLO series carry the identity labels only (the record name says the window)
         self.period_labels = dict(self.ids)
@@ -87,6 +101,9 @@ class SloTests(RecordedProofs, PeriodProofs, TierProofs):
         self.step = counter_step(service)
         self.traffic = self._traffic()
         self.choice = choose_feed(service, slo, self.traffic)
+        if self.group:
+            self.choice = replace(self.choice, burn=with_group(self.choice.burn, self.group),
+                                  recorded=with_group(self.choice.recorded, self.group))
         if not isinstance(self.choice.recorded, CounterFeed):
             # fed base series are plain numbers: a round traffic reads better
             self.traffic = Fraction(1)
@@ -288,6 +305,9 @@ class SloTests(RecordedProofs, PeriodProofs, TierProofs):
         period = self.period_file()
         if period is not None:
             out.append(period)
+        groups = self.groups_file()
+        if groups is not None:
+            out.append(groups)
         for tier in self.tiers:
             try:
                 if tier.name in self.untestable:

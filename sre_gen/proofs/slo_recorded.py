@@ -216,12 +216,13 @@ class RecordedProofs:
                     if test:
                         g.expr_tests.append(test)
         self._window_checks(g, model, end, skip_base=True)
+        whole = self.slo_ids  # the constants are one series per SLO, grouped or not
         g.expr_tests += [
-            pm.exact_test(sel(cv.SLO_OBJECTIVE, ident), cv.SLO_OBJECTIVE, ident, end,
+            pm.exact_test(sel(cv.SLO_OBJECTIVE, whole), cv.SLO_OBJECTIVE, whole, end,
                           float(self.slo.objective_ratio)),
-            pm.exact_test(sel(cv.SLO_ERROR_BUDGET, ident), cv.SLO_ERROR_BUDGET, ident, end,
+            pm.exact_test(sel(cv.SLO_ERROR_BUDGET, whole), cv.SLO_ERROR_BUDGET, whole, end,
                           float(self.slo.error_budget)),
-            pm.exact_test(sel(cv.SLO_TIME_WINDOW, ident), cv.SLO_TIME_WINDOW, ident, end,
+            pm.exact_test(sel(cv.SLO_TIME_WINDOW, whole), cv.SLO_TIME_WINDOW, whole, end,
                           float(self.slo.window)),
         ]
         self._budget_alert_checks(g, model, end)
@@ -313,12 +314,12 @@ class RecordedProofs:
         g.comments = [f"No input for this SLO: {cv.sli_total(self.base)} is never recorded, so "
                       f"{self.absent.alert} fires once absent for {format_duration(hold)}"
                       + (" (not before)." if hold > 2 * E else ".")]
-        expected = pm.expected_alert(self.absent, dict(self.absent_labels), 1.0)
+        expected = pm.expected_alert(self.absent, dict(self.slo_ids), 1.0)  # one per SLO
         if expected is not None:
             g.alert_tests.append(pm.alert_test(self.absent.alert, fire_at, [expected]))
         else:
-            g.expr_tests.append(pm.alerts_series_test(self.absent, self.absent_labels, fire_at,
-                                                      True, 1.0))
+            g.expr_tests.append(pm.alerts_series_test(self.absent, self.slo_ids, fire_at, True,
+                                                      1.0))
         if hold > 2 * E:
             g.alert_tests.append(pm.alert_test(self.absent.alert, pm.floor_to(hold, E) - E, []))
         if self.unknown is not None:  # nothing to evaluate is absent, not unknown
@@ -368,11 +369,12 @@ class RecordedProofs:
             f"nothing, no alert of the SLO burns, is exhausted or absent, and {self.unknown.alert}"
             f" fires once unknown for {format_duration(hold)}"
             + (" (not before)." if hold > 2 * E else ".")]
-        expected = pm.expected_alert(self.unknown, {}, 1.0)
+        expected = pm.expected_alert(self.unknown, dict(self.group), 1.0)
         if expected is not None:
             g.alert_tests.append(pm.alert_test(self.unknown.alert, end, [expected]))
         else:
-            g.expr_tests.append(pm.alerts_series_test(self.unknown, {}, end, True, 1.0))
+            g.expr_tests.append(pm.alerts_series_test(self.unknown, dict(self.group), end, True,
+                                                      1.0))
         if hold > 2 * E:
             g.alert_tests.append(pm.alert_test(self.unknown.alert, pm.floor_to(hold, E) - E, []))
         quiet = [r for r in (self.exhausted, self.absent) if r is not None]
@@ -382,7 +384,8 @@ class RecordedProofs:
             g.alert_tests.append(pm.alert_test(rule.alert, end, []))
         for name in (cv.sli_errors(self.base), cv.sli_total(self.base),
                      cv.sli_error_ratio(self.slo.window), cv.SLO_BUDGET_REMAINING):
-            g.expr_tests.append({"expr": pm.series_text(name, self.ids), "eval_time": pm.dur(end),
+            g.expr_tests.append({"expr": pm.series_text(name, self.slo_ids),
+                                 "eval_time": pm.dur(end),
                                  "exp_samples": []})
         return g
 

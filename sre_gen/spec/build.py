@@ -24,7 +24,7 @@ def _event_source(src: dict) -> model.EventSource:
     return model.EventSource(selector=values.metric_selector(src["metric"], src.get("selector")))
 
 
-def _sli(sli: dict) -> model.SLI:
+def _sli(sli: dict, grouping: tuple[str, ...] = ()) -> model.SLI:
     if "ratio" in sli:
         r = sli["ratio"]
         good = "good" in r
@@ -45,7 +45,8 @@ def _sli(sli: dict) -> model.SLI:
         query = g["query"]
     else:
         agg = g.get("aggregation", "avg")
-        query = f"{agg}({promql.selector(values.metric_selector(g['metric'], g.get('selector')))})"
+        by = f" by ({', '.join(grouping)}) " if grouping else ""
+        query = f"{agg}{by}({promql.selector(values.metric_selector(g['metric'], g.get('selector')))})"
     return model.GaugeSLI(query=query, op=g["op"], threshold=to_decimal(g["threshold"]),
                           aggregation=agg)
 
@@ -72,6 +73,7 @@ def _slos(doc: Document, spec: dict) -> tuple[model.SLO, ...]:
     out = []
     for i, slo in enumerate(spec.get("slos") or ()):
         window = _dur(slo.get("window"), values.DEFAULT_SLO_WINDOW)
+        grouping = tuple(slo.get("grouping") or ())
         guard = ((slo.get("alerting") or {}).get("lowTrafficGuard") or {}).get(
             "minEventRate", default_guard)
         out.append(model.SLO(
@@ -79,7 +81,7 @@ def _slos(doc: Document, spec: dict) -> tuple[model.SLO, ...]:
             description=slo.get("description", ""),
             objective_percent=to_decimal(slo["objective"]),
             window=window,
-            sli=_sli(slo["sli"]),
+            sli=_sli(slo["sli"], grouping),
             tiers=_tiers(policy, slo, window),
             min_event_rate=to_decimal(guard) if guard is not None else None,
             labels=_pairs(slo.get("labels")),
@@ -88,6 +90,7 @@ def _slos(doc: Document, spec: dict) -> tuple[model.SLO, ...]:
             alert_name=(slo.get("alerting") or {}).get("name"),
             alert_labels=_pairs((slo.get("alerting") or {}).get("labels")),
             alert_annotations=_pairs((slo.get("alerting") or {}).get("annotations")),
+            grouping=grouping,
         ))
     return tuple(out)
 

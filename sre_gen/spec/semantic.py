@@ -366,6 +366,8 @@ def _check_slos(c: _Checker, tiers: list[dict]) -> None:
                         _check_reachable(c, path, slo, tier, window, budget, "tiers" in alerting)
         with c.guard():
             _check_sli(c, path + ("sli",), slo.get("sli"), base)
+        with c.guard():
+            _check_grouping(c, path, slo)
 
 
 def _check_tier_windows(c, path, slo, tiers, window, explicit) -> bool:
@@ -421,6 +423,46 @@ def _check_reachable(c, path, slo, tier, window, budget, explicit) -> None:
                          f"budget {num(budget)} = {num(rate * budget)} is not below 1 (the highest "
                          f"reachable burn rate is below {num(best)}); choose tiers with "
                          f"alerting.tiers or lower the burn rate")
+
+
+# Grouping labels sre-gen may not use: its own (on SLI series and alerts) and the team label.
+# job and instance are reserved for metadata labels only (they would clash with scrape labels),
+# so grouping by them is allowed.
+GROUPING_RESERVED = (conventions.RESERVED_LABELS - {"job", "instance"}) | {conventions.LABEL_TEAM}
+
+
+def _check_grouping(c: _Checker, path: tuple, slo: dict) -> None:
+    """``grouping``: label names of the source series, not sre-gen's own labels nor a metadata
+    label (both would collide on the alerts), and only for SLIs sre-gen aggregates itself: a raw
+    PromQL query decides its own output labels, so wrapping it in ``sum by`` could not restore
+    a label it aggregated away (and one it keeps would page without the label)."""
+    grouping = slo.get("grouping")
+    if not isinstance(grouping, list):
+        return
+    metadata = set()
+    for labels in ((c.data.get("service") or {}).get("labels"), slo.get("labels")):
+        if isinstance(labels, dict):
+            metadata.update(labels)
+    for i, label in enumerate(grouping):
+        if not isinstance(label, str):
+            continue
+        if label.startswith("__"):
+            c.add(path + ("grouping", i), "label names starting with __ are reserved")
+        elif label in GROUPING_RESERVED:
+            c.add(path + ("grouping", i), f"label {label!r} is set by sre-gen itself; group by "
+                  "a label of the SLI's source series")
+        elif label in metadata:
+            c.add(path + ("grouping", i), f"label {label!r} is also a metadata label of this "
+                  "SLO or service: the alerts could not carry both; rename the metadata label")
+    sli = slo.get("sli") if isinstance(slo.get("sli"), dict) else {}
+    ratio = sli.get("ratio") if isinstance(sli.get("ratio"), dict) else {}
+    raw = [key for key, src in ratio.items() if isinstance(src, dict) and "query" in src]
+    if isinstance(sli.get("gauge"), dict) and "query" in sli["gauge"]:
+        raw.append("the gauge")
+    if raw:
+        c.add(path + ("grouping",), "grouping needs an SLI sre-gen aggregates itself: give "
+              f"{' and '.join(raw)} as metric + selector instead of a raw query (a query's "
+              "own aggregation decides which labels it keeps, so sre-gen cannot group it)")
 
 
 def _check_sli(c: _Checker, path: tuple, sli: dict | None, base: int) -> None:

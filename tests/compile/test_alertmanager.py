@@ -291,3 +291,21 @@ def test_no_oncall_means_no_alertmanager_files(tmp_path: Path) -> None:
         del cls["receiver"]
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     assert alertmanager.build(load_service(path, "odd-svc.yaml"), Context()) == {}
+
+
+def test_grouped_slo_tiers_mute_each_other_within_one_group_only(tmp_path: Path) -> None:
+    """Per-label SLOs: a fast burn of handler a mutes the slower tier of handler a, never that of
+    handler b (which burns on its own)."""
+    path = _spec(tmp_path)
+    spec = yaml.safe_load(path.read_text())
+    spec["slos"][0]["grouping"] = ["handler"]
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    service = load_service(path, "odd-svc.yaml")
+    rules = yaml.safe_load(alertmanager.build(service, Context())[
+        cv.ALERTMANAGER_CONFIG_FILE])["inhibit_rules"]
+    burn = {a.tier: {**dict(a.labels), "alertname": a.alert} for a in all_alerts(service)
+            if a.kind == "slo-burn"}
+    page_a = {**burn["page"], "handler": "a"}
+    assert _inhibits(rules, page_a, {**burn["ticket"], "handler": "a"})
+    assert not _inhibits(rules, page_a, {**burn["ticket"], "handler": "b"})
+    assert not _inhibits(rules, {**burn["ticket"], "handler": "a"}, page_a)

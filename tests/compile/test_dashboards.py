@@ -391,8 +391,13 @@ def test_layout_wraps_lines_and_rejects_panels_wider_than_the_grid():
 def test_one_datasource_variable_used_everywhere(spec):
     for rel, dash in _dashboards(spec).items():
         variables = dash["templating"]["list"]
-        assert [(v["name"], v["type"], v["query"]) for v in variables] == [
+        assert [(v["name"], v["type"], v["query"]) for v in variables[:1]] == [
             ("datasource", "datasource", "prometheus")]
+        # the rest: one per grouping label of a grouped SLO (test_grouped_slo_variables)
+        assert all(v["type"] == "query" and v["query"].startswith("label_values(")
+                   for v in variables[1:]), rel
+        assert len(variables) == 1 + (sum(len(s.grouping) for s in _service(spec).slos)
+                                      if rel.endswith("-slo.json") else 0), rel
         seen = []
 
         def walk(node):
