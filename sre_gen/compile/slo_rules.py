@@ -393,9 +393,7 @@ def alerting_group(service: Service, slo: SLO) -> Group | None:
 
 def _tier_condition(service: Service, slo: SLO, tier, as_bool: bool = False) -> str:
     """The tier's alert condition; ``as_bool``: as a 0/1 series (1 while it holds)."""
-    ident = identity(service, slo)
     budget, rate = num(slo.error_budget), num(tier.burn_rate)
-    lw = format_duration(tier.long_window)
     long_ = f"{ratio_ref(service, slo, tier.long_window)} / {budget}"
     short = f"{ratio_ref(service, slo, tier.short_window)} / {budget}"
     join = on(slo.grouping, cv.LABEL_SERVICE, cv.LABEL_SLO)
@@ -450,7 +448,6 @@ def burn_alerts(service: Service, slo: SLO) -> list[Rule]:
     fast tier resolves; merging tiers into one alert per severity, as the workbook and Sloth
     do, would also avoid that but loses the per-tier labels and timing)."""
     prefix = service.settings.alert_prefix
-    budget = num(slo.error_budget)
     name = cv.slo_alert_burn(prefix, slo.name, slo.alert_name)
     out = []
     for tier in slo.tiers:
