@@ -244,6 +244,8 @@ def runbook_url(base_url: str, alertname: str) -> str:
 
 
 RUNBOOK_INDEX_FILE = "README.md"  # runbooks/README.md: services, SLOs, every alert
+# runbooks/postmortem-template.md: the service's post-incident review, pre-filled
+POSTMORTEM_TEMPLATE_FILE = "postmortem-template.md"
 ALERTMANAGER_ROUTES_FILE = "alertmanager/routes.yaml"  # fragment to merge into a config
 ALERTMANAGER_CONFIG_FILE = "alertmanager/alertmanager.yml"  # complete config including it
 

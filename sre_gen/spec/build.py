@@ -301,6 +301,18 @@ def _runbooks(spec: dict) -> tuple[model.Runbook, ...]:
     )
 
 
+def _postmortem(spec: dict) -> model.PostmortemPolicy:
+    pm = spec.get("postmortem") or {}
+    deadlines = pm.get("deadlines") or {}
+    return model.PostmortemPolicy(
+        initial_report=_dur(deadlines.get("initialReport"), "24h"),
+        detailed_analysis=_dur(deadlines.get("detailedAnalysis"), "1w"),
+        action_items=_dur(deadlines.get("actionItems"), "2w"),
+        follow_up_review=_dur(deadlines.get("followUpReview"), "30d"),
+        culture=tuple(pm.get("culture") or ()),
+    )
+
+
 def build(doc: Document) -> model.Service:
     spec = doc.data
     svc = spec["service"]
@@ -339,5 +351,6 @@ def build(doc: Document) -> model.Service:
         runbooks=_runbooks(spec),
         incident_procedures=tuple((k, tuple(v)) for k, v in
                                   (spec.get("incidentResponse") or {}).items()),
+        postmortem=_postmortem(spec),
         spec_path=doc.file,
     )
