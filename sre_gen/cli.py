@@ -367,6 +367,53 @@ def lint(
     _run(action)
 
 
+@app.command()
+def budget(
+    specs: SpecArgs = None,
+    prometheus: Annotated[
+        str | None,
+        typer.Option("--prometheus", metavar="URL", envvar="SRE_GEN_PROMETHEUS_URL",
+                     show_default=False,
+                     help="Prometheus (or compatible API) that loads the generated rules; "
+                          "default $SRE_GEN_PROMETHEUS_URL. Credentials: "
+                          "$SRE_GEN_PROMETHEUS_TOKEN or $SRE_GEN_PROMETHEUS_USER/_PASSWORD."),
+    ] = None,
+    min_remaining: Annotated[
+        str | None,
+        typer.Option("--min-remaining", metavar="PERCENT", show_default=False,
+                     help="Also fail when less than this share of a budget is left (25% or "
+                          "25), e.g. before a chaos experiment."),
+    ] = None,
+    timeout: Annotated[
+        float, typer.Option("--timeout", metavar="SECONDS", help="Longest one request may take.")
+    ] = 10.0,
+    ca_file: Annotated[
+        str | None,
+        typer.Option("--ca-file", metavar="PEM", show_default=False,
+                     help="CA bundle to verify an https Prometheus with."),
+    ] = None,
+    insecure: Annotated[
+        bool, typer.Option("--insecure-skip-verify", help="Do not verify the TLS certificate.")
+    ] = False,
+    fmt: FormatOption = "text",
+) -> None:
+    """The error-budget gate: print each SLO's budget remaining over its window, its burn rates
+    (over the burn tiers' long windows) and the error-budget-policy action that applies, read
+    from the series the generated rules record. Exit 0 when no budget is exhausted, 1 when one
+    is (halt_new_features: CI blocks feature deploys) or is below --min-remaining, 2 usage, 3
+    invalid spec, 4 when Prometheus cannot be reached. An SLO without data is reported unknown
+    and flagged, but does not fail the gate."""
+
+    def action() -> int:
+        from sre_gen.commands import budget as budget_command
+
+        return budget_command.run(specs, prometheus, timeout=timeout, ca_file=ca_file,
+                                  insecure=insecure, min_remaining=min_remaining)
+
+    _use_format(fmt)
+    _run(action)
+
+
 def main() -> None:
     app()
 

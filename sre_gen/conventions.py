@@ -360,6 +360,8 @@ def promtool_chaos_test_file(experiment: str) -> str:
 
 
 RUNBOOK_INDEX_FILE = "README.md"  # runbooks/README.md: services, SLOs, every alert
+# runbooks/postmortem-template.md: the service's post-incident review, pre-filled
+POSTMORTEM_TEMPLATE_FILE = "postmortem-template.md"
 ALERTMANAGER_ROUTES_FILE = "alertmanager/routes.yaml"  # fragment to merge into a config
 ALERTMANAGER_CONFIG_FILE = "alertmanager/alertmanager.yml"  # complete config including it
 

@@ -464,6 +464,18 @@ class Settings:
 
 
 @dataclass(frozen=True)
+class PostmortemPolicy:
+    """The post-incident review process (the seed's postmortem_process): deadlines counted from
+    the incident's resolution, and the review's culture (principles, as written)."""
+
+    initial_report: int = 86400  # seconds: initial report within 24h
+    detailed_analysis: int = 7 * 86400  # detailed analysis within 1 week
+    action_items: int = 14 * 86400  # action items (with owners) within 2 weeks
+    follow_up_review: int = 30 * 86400  # follow-up review within 1 month
+    culture: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Service:
     name: str
     team: str
@@ -486,6 +498,7 @@ class Service:
     runbooks: tuple[Runbook, ...]
     incident_procedures: tuple[tuple[str, tuple[str, ...]], ...] = ()
     regions: Regions | None = None
+    postmortem: PostmortemPolicy = field(default_factory=PostmortemPolicy)
     spec_path: str = ""  # as given on the command line, posix, relative when possible
     chaos: ChaosProgram | None = None
 

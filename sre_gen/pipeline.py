@@ -24,6 +24,7 @@ TARGETS = (
     "sre_gen.compile.kubernetes",
     "sre_gen.compile.dashboards",
     "sre_gen.compile.runbooks",
+    "sre_gen.compile.postmortem",
     "sre_gen.compile.alertmanager",
     "sre_gen.compile.chaos",
 )

@@ -37,6 +37,7 @@ class Reporter:
     problems: list[dict] = field(default_factory=list)
     drift: list[dict] = field(default_factory=list)
     services: list[dict] = field(default_factory=list)
+    data: dict = field(default_factory=dict)  # a command's own keys of the json document
     _error: str = ""
 
     def problem(self, p) -> None:
@@ -62,11 +63,21 @@ class Reporter:
                  f"{kind}: run sre-gen generate and commit the result")
         _out(f"{kind}: {path}")
 
-    def service(self, spec: str, name: str, slos: int) -> None:
+    def service(self, spec: str, name: str, slos: int, quiet: bool = False) -> None:
+        """A valid spec (``quiet``: listed in the json document only)."""
         if self.format == "json":
             self.services.append({"spec": spec, "service": name, "slos": slos})
-        else:
+        elif not quiet:
             _out(f"{spec}: ok ({name}: {slos} SLO{'' if slos == 1 else 's'})")
+
+    def annotate(self, severity: str, title: str, message: str) -> None:
+        """A finding not at a spec position (``sre-gen budget``): github: an ``::error`` or
+        ``::warning`` annotation; text: warnings on standard error (errors are in the command's
+        own output); json: left out (the command's data holds it)."""
+        if self.format == "github":
+            _err(f"::{severity} title={_escape_property(title)}::{_escape_data(message)}")
+        elif self.format == "text" and severity == "warning":
+            _err(f"warning: {message}")
 
     def say(self, text: str, err: bool = False, end: str = "\n") -> None:
         """Text output (json: left out)."""
@@ -89,6 +100,7 @@ class Reporter:
 
         doc = {"ok": exit_code == 0, "exit_code": exit_code, "problems": self.problems,
                "drift": self.drift, "services": self.services}
+        doc.update(self.data)
         if self._error:
             doc["error"] = self._error
         sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")

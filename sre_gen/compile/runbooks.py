@@ -5,7 +5,9 @@
   tiers of one SLO (and the warning/critical twins of a golden signal) share a name and a page,
   with a section per tier or level. Custom alerts with their own ``runbookUrl`` get no page.
 - ``runbooks/README.md``: the service, its SLOs (with the error budget as time), incident classes,
-  on-call, error-budget policy, incident response, disaster recovery and every alert.
+  on-call, error-budget policy, incident response, the post-incident review (a link to
+  ``postmortem-template.md``, written by ``sre_gen.compile.postmortem``), disaster recovery and
+  every alert.
 
 Templates are ``runbook.md.j2`` and ``index.md.j2``: from ``--templates DIR`` when it has them,
 else from the packaged ``sre_gen.templates``. The compiler builds plain data (texts, queries,
@@ -468,6 +470,7 @@ def _service_view(service: Service) -> dict:
         "exhausted_actions": list(service.policy.budget_exhausted_actions),
         "healthy_actions": list(service.policy.budget_healthy_actions),
         "index": cv.RUNBOOK_INDEX_FILE,
+        "postmortem": cv.POSTMORTEM_TEMPLATE_FILE,
     }
 
 
@@ -486,7 +489,8 @@ def alerts_by_name(service: Service) -> dict[str, list[Rule]]:
 
 
 def _check_page_names(service: Service, pages: list[str]) -> None:
-    seen: dict[str, str] = {cv.RUNBOOK_INDEX_FILE.lower(): "the runbook index"}
+    seen: dict[str, str] = {cv.RUNBOOK_INDEX_FILE.lower(): "the runbook index",
+                            cv.POSTMORTEM_TEMPLATE_FILE.lower(): "the postmortem template"}
     problems = []
     for name in pages:
         key = cv.runbook_file(name).lower()
@@ -537,6 +541,14 @@ def page_context(service: Service, rules: list[Rule]) -> dict:
     }
 
 
+def _postmortem_view(service: Service) -> dict:
+    from sre_gen.compile import postmortem  # it builds on this module
+
+    ctx = postmortem.context(service)
+    return {"page": cv.POSTMORTEM_TEMPLATE_FILE, "deadlines": ctx["deadlines"],
+            "culture": ctx["culture"]}
+
+
 def index_context(service: Service, groups: dict[str, list[Rule]]) -> dict:
     alerts = []
     for name, rules in groups.items():
@@ -566,6 +578,7 @@ def index_context(service: Service, groups: dict[str, list[Rule]]) -> dict:
         "incident_classes": [c for c in classes if c is not None],
         "incident_response": [(phase, list(steps)) for phase, steps in
                               service.incident_procedures],
+        "postmortem": _postmortem_view(service),
         "dr": {
             "rto": [(t.name, format_duration(t.rto)) for t in dr.rto],
             "backups": [{"data": b.name, "rpo": format_duration(b.rpo), "frequency": b.frequency,

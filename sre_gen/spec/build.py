@@ -415,6 +415,18 @@ def _chaos(doc: Document, spec: dict, name: str, namespace: str,
     )
 
 
+def _postmortem(spec: dict) -> model.PostmortemPolicy:
+    pm = spec.get("postmortem") or {}
+    deadlines = pm.get("deadlines") or {}
+    return model.PostmortemPolicy(
+        initial_report=_dur(deadlines.get("initialReport"), "24h"),
+        detailed_analysis=_dur(deadlines.get("detailedAnalysis"), "1w"),
+        action_items=_dur(deadlines.get("actionItems"), "2w"),
+        follow_up_review=_dur(deadlines.get("followUpReview"), "30d"),
+        culture=tuple(pm.get("culture") or ()),
+    )
+
+
 def build(doc: Document) -> model.Service:
     spec = doc.data
     svc = spec["service"]
@@ -459,6 +471,7 @@ def build(doc: Document) -> model.Service:
         runbooks=_runbooks(spec),
         incident_procedures=tuple((k, tuple(v)) for k, v in
                                   (spec.get("incidentResponse") or {}).items()),
+        postmortem=_postmortem(spec),
         regions=_regions(doc, spec, slos),
         spec_path=doc.file,
         chaos=_chaos(doc, spec, name, namespace, slos),

@@ -161,6 +161,8 @@ def check(doc: Document) -> list:
     _check_autoscaling(c)
     _check_chaos(c)
     _check_routing(c)
+    with c.guard():
+        _check_postmortem(c)
     _check_labels(c)
     _check_alert_names(c)
     with c.guard():
@@ -597,6 +599,36 @@ def _check_dr(c: _Checker) -> None:
             c.duration(path + ("rpo",), backup.get("rpo"))
             c.query(path + ("lastSuccess", "query"), (backup.get("lastSuccess") or {}).get("query"))
             _check_runbook(c, path, backup, runbooks)
+
+
+POSTMORTEM_STEPS = (("initialReport", "24h", "the initial report"),
+                    ("detailedAnalysis", "1w", "the detailed analysis"),
+                    ("actionItems", "2w", "the action items"),
+                    ("followUpReview", "30d", "the follow-up review"))
+
+
+def _check_postmortem(c: _Checker) -> None:
+    """Each review step is due no earlier than the one before (defaults where left out)."""
+    pm = c.data.get("postmortem")
+    deadlines = pm.get("deadlines") if isinstance(pm, dict) else None
+    if not isinstance(deadlines, dict):
+        return
+    before = None  # (key, text, seconds, what) of the previous step
+    for key, default, what in POSTMORTEM_STEPS:
+        given = key in deadlines
+        text = deadlines.get(key, default)
+        seconds = c.duration(("postmortem", "deadlines", key), text) if given else \
+            parse_spec_duration(default)
+        if seconds is None:
+            return  # the schema or the duration check reports it
+        if before is not None and seconds < before[2] and (given or before[0] in deadlines):
+            at = key if given else before[0]
+            c.add(("postmortem", "deadlines", at),
+                  f"{what} ({key}: {text}{'' if given else ', the default'}) would be due "
+                  f"before {before[3]} ({before[0]}: {before[1]}"
+                  f"{'' if before[0] in deadlines else ', the default'}): each step builds on "
+                  "the one before; make the deadlines non-decreasing")
+        before = (key, text, seconds, what)
 
 
 def _check_capacity(c: _Checker) -> None:

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from sre_gen import conventions as cv
 from sre_gen import pipeline
 from sre_gen.cli import app
-from sre_gen.compile import markdown, runbooks
+from sre_gen.compile import markdown, postmortem, runbooks
 from sre_gen.errors import SpecError
 from sre_gen.output import write
 from sre_gen.pipeline import Context
@@ -144,8 +144,8 @@ def test_example_runbooks_match_golden(example_service, golden, request) -> None
 
 
 def test_example_runbooks_are_markdown_lint_clean(example_service) -> None:
-    files = runbooks.build(example_service, Context())
-    assert _lint(files) == []
+    files = _pages(example_service)
+    assert postmortem.FILE in files and _lint(files) == []
 
 
 def test_lint_config_is_live() -> None:
@@ -272,11 +272,17 @@ def _hostile_spec(tmp_path: Path, text: str, command: str = "kubectl get pods") 
                       "steps": [{"title": text, "command": command, "note": text},
                                 {"title": "Second"}]}],
         "incidentResponse": {"detection": [text]},
+        "postmortem": {"culture": [text]},
     }
     tmp_path.mkdir(parents=True, exist_ok=True)
     path = tmp_path / "hostile-svc.yaml"
     path.write_text(yaml.safe_dump(spec, sort_keys=False, allow_unicode=True))
     return path
+
+
+def _pages(service) -> dict[str, str]:
+    """The runbook pages, the index and the postmortem template."""
+    return {**runbooks.build(service, Context()), **postmortem.build(service, Context())}
 
 
 def _structure(html_text: str) -> dict[str, int]:
@@ -286,20 +292,20 @@ def _structure(html_text: str) -> dict[str, int]:
 
 
 def test_hostile_spec_text_cannot_change_the_page_or_inject_html(tmp_path: Path) -> None:
-    benign = runbooks.build(load_service(_hostile_spec(tmp_path / "a", "benign text"), "a.yaml"),
-                            Context())
-    hostile = runbooks.build(load_service(
-        _hostile_spec(tmp_path / "h", HOSTILE, HOSTILE_COMMAND), "h.yaml"), Context())
-    assert sorted(benign) == sorted(hostile)
+    benign = _pages(load_service(_hostile_spec(tmp_path / "a", "benign text"), "a.yaml"))
+    hostile = _pages(load_service(_hostile_spec(tmp_path / "h", HOSTILE, HOSTILE_COMMAND),
+                                  "h.yaml"))
+    assert sorted(benign) == sorted(hostile) and postmortem.FILE in hostile
     collapsed = " ".join(HOSTILE.split())
     for rel in sorted(hostile):
         page = _md().render(hostile[rel])
         # same headings, lists, table cells, code blocks and links as with harmless text
         assert _structure(page) == _structure(_md().render(benign[rel])), rel
-        lowered = page.lower()
+        lowered, harmless = page.lower(), _md().render(benign[rel]).lower()
         for bad in ("<script", "<img", 'href="javascript', "<em>", "<strong>", "<s>", "<del>",
-                    "<!--"):
-            assert bad not in lowered, (rel, bad)
+                    "<!--"):  # none, or only the template's own (the postmortem's blanks)
+            assert lowered.count(bad) == harmless.count(bad), (rel, bad)
+            assert bad not in lowered or rel == postmortem.FILE and bad == "<em>", (rel, bad)
         # ... and the text reads exactly as the spec wrote it (newlines become spaces), as
         # often as the harmless text does: no table cell or list item cut it short
         text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
@@ -311,10 +317,10 @@ def test_hostile_spec_text_cannot_change_the_page_or_inject_html(tmp_path: Path)
 
 
 def test_hostile_pages_are_lint_clean(tmp_path: Path) -> None:
-    files = runbooks.build(load_service(
+    files = _pages(load_service(
         _hostile_spec(tmp_path, HOSTILE.replace(" http://example.com/auto", ""), HOSTILE_COMMAND),
-        "h.yaml"), Context())
-    assert _lint(files) == []
+        "h.yaml"))
+    assert postmortem.FILE in files and _lint(files) == []
 
 
 @pytest.mark.parametrize("value, expected", [
@@ -400,7 +406,8 @@ def test_templates_override_changes_the_output(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     folder = out / "autogen-review-bot" / "runbooks"
     pages = [p for p in folder.glob("*.md")
-             if p.name != "README.md" and not p.name.startswith("chaos-")]  # chaos.md.j2
+             if p.name not in ("README.md", cv.POSTMORTEM_TEMPLATE_FILE)
+             and not p.name.startswith("chaos-")]  # chaos.md.j2
     assert pages and all("\n## Meaning\n\nOur team's note.\n" in p.read_text() for p in pages)
     assert "# Runbooks of autogen-review-bot" in (folder / "README.md").read_text()
     default = tmp_path / "default"
