@@ -64,8 +64,8 @@ def test_generated_proof_of_the_example_passes(example_service, tmp_path, promto
 
 @pytest.mark.parametrize(("what", "mutation"), [
     ("the NaN guard of objective_met", lambda t: t.replace(
-        "\n          and\n          (slo:period_error_budget_remaining:ratio", "\n          or\n"
-        "          (slo:period_error_budget_remaining:ratio", 1)),
+        "\n            and\n            (slo:period_error_budget_remaining:ratio", "\n            or\n"
+        "            (slo:period_error_budget_remaining:ratio", 1)),
     ("the NaN guard of the utilization", lambda t: t.replace(
         'max by (service) (slo:period_burn_rate:ratio{service="checkout"} == '
         'slo:period_burn_rate:ratio{service="checkout"})',
