@@ -82,12 +82,11 @@ class SloTests(RecordedProofs, PeriodProofs, TierProofs, GroupProofs):
             else Fraction(slo.min_event_rate)
         # a grouped SLO's proofs feed one group (its labels on every input and expected series);
         # <slo>.groups.yaml feeds a failing and a healthy group side by side (slo_groups)
-        self.slo_ids = pm.ids(service.name, slo.name)
+        self.slo_ids = dict(slo_rules.series_labels(service, slo))  # Sloth's too (slothCompat)
         self.group = group_labels(slo, 0)
-        # Sloth's labels too (slothCompat)
-        self.ids = {**dict(slo_rules.series_labels(service, slo)), **self.group}
+        self.ids = {**self.slo_ids, **self.group}
         # absent() returns the selector's equality matchers: the identity labels alone
-        self.absent_labels = self.slo_ids
+        self.absent_labels = pm.ids(service.name, slo.name)
         self.timing: dict[str, tuple] = {}  # tier -> (feed, phases, end, every), for tests
         # recorded SLO series carry the identity labels only (the record name says the window)
         self.period_labels = dict(self.ids)

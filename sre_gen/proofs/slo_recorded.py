@@ -314,11 +314,11 @@ class RecordedProofs:
         g.comments = [f"No input for this SLO: {cv.sli_total(self.base)} is never recorded, so "
                       f"{self.absent.alert} fires once absent for {format_duration(hold)}"
                       + (" (not before)." if hold > 2 * E else ".")]
-        expected = pm.expected_alert(self.absent, dict(self.slo_ids), 1.0)  # one per SLO
+        expected = pm.expected_alert(self.absent, dict(self.absent_labels), 1.0)  # one per SLO
         if expected is not None:
             g.alert_tests.append(pm.alert_test(self.absent.alert, fire_at, [expected]))
         else:
-            g.expr_tests.append(pm.alerts_series_test(self.absent, self.slo_ids, fire_at, True,
+            g.expr_tests.append(pm.alerts_series_test(self.absent, self.absent_labels, fire_at, True,
                                                       1.0))
         if hold > 2 * E:
             g.alert_tests.append(pm.alert_test(self.absent.alert, pm.floor_to(hold, E) - E, []))
