@@ -93,6 +93,26 @@ FormatOption = Annotated[
                       "annotations; json: one JSON document on standard output."),
 ]
 
+# ---- the options of the commands that ask a live Prometheus (lint, backtest, budget) ----------
+PrometheusOption = Annotated[
+    str | None,
+    typer.Option("--prometheus", metavar="URL", envvar="SRE_GEN_PROMETHEUS_URL",
+                 show_default=False,
+                 help="Prometheus (or a compatible API) base URL, e.g. http://localhost:9090 "
+                      "(default $SRE_GEN_PROMETHEUS_URL). Credentials come from the environment "
+                      "only: SRE_GEN_PROMETHEUS_TOKEN or _TOKEN_FILE (bearer), "
+                      "SRE_GEN_PROMETHEUS_USER and _PASSWORD (basic auth)."),
+]
+CaFileOption = Annotated[
+    str | None,
+    typer.Option("--ca-file", metavar="PEM", show_default=False,
+                 help="CA bundle to verify an https:// Prometheus with (default "
+                      "$SRE_GEN_PROMETHEUS_CA_FILE)."),
+]
+InsecureOption = Annotated[
+    bool, typer.Option("--insecure-skip-verify", help="Do not verify the TLS certificate.")
+]
+
 
 def _use_format(fmt: str) -> None:
     from sre_gen import report
@@ -221,12 +241,7 @@ def test(
 @app.command()
 def backtest(
     specs: SpecArgs = None,
-    prometheus: Annotated[
-        str, typer.Option("--prometheus", metavar="URL",
-                          help="The Prometheus (or Prometheus-compatible API) holding the "
-                               "history; credentials from SRE_GEN_PROMETHEUS_TOKEN or "
-                               "SRE_GEN_PROMETHEUS_USER/_PASSWORD.")
-    ] = "http://localhost:9090",
+    prometheus: PrometheusOption = "http://localhost:9090",
     since: Annotated[
         str, typer.Option("--since", metavar="DURATION", help="How far back to replay.")
     ] = "30d",
@@ -250,13 +265,8 @@ def backtest(
         float, typer.Option("--timeout", metavar="SECONDS",
                             help="Longest one replay run (and one Prometheus request) may take.")
     ] = 1800.0,
-    ca_file: Annotated[
-        str | None, typer.Option("--ca-file", metavar="PEM", show_default=False,
-                                 help="CA bundle for an https:// Prometheus.")
-    ] = None,
-    insecure: Annotated[
-        bool, typer.Option("--insecure-skip-verify", help="Do not verify the TLS certificate.")
-    ] = False,
+    ca_file: CaFileOption = None,
+    insecure: InsecureOption = False,
 ) -> None:
     """Replay the generated recording and alerting rules over the history of a live Prometheus
     with vmalert -replay (Debian package victoria-metrics; sre-gen starts a temporary
@@ -313,27 +323,12 @@ def import_(
 @app.command()
 def lint(
     specs: SpecArgs = None,
-    prometheus: Annotated[
-        str | None,
-        typer.Option("--prometheus", metavar="URL", envvar="SRE_GEN_PROMETHEUS_URL",
-                     show_default=False,
-                     help="Prometheus (or compatible) base URL, e.g. http://localhost:9090. "
-                          "Credentials come from the environment only: "
-                          "SRE_GEN_PROMETHEUS_TOKEN or _TOKEN_FILE (bearer), "
-                          "SRE_GEN_PROMETHEUS_USER and _PASSWORD (basic auth)."),
-    ] = None,
+    prometheus: PrometheusOption = None,
     timeout: Annotated[
         float, typer.Option("--timeout", metavar="SECONDS", help="Longest one request may take.")
     ] = 10.0,
-    ca_file: Annotated[
-        str | None,
-        typer.Option("--ca-file", metavar="PEM", envvar="SRE_GEN_PROMETHEUS_CA_FILE",
-                     show_default=False, help="CA bundle to verify an https:// server with."),
-    ] = None,
-    insecure: Annotated[
-        bool, typer.Option("--insecure-skip-verify", help="Do not verify the server's TLS "
-                                                          "certificate.")
-    ] = False,
+    ca_file: CaFileOption = None,
+    insecure: InsecureOption = False,
     max_series: Annotated[
         int, typer.Option("--max-series", metavar="N",
                           help="Most series one selector may match (cardinality).")
@@ -370,14 +365,7 @@ def lint(
 @app.command()
 def budget(
     specs: SpecArgs = None,
-    prometheus: Annotated[
-        str | None,
-        typer.Option("--prometheus", metavar="URL", envvar="SRE_GEN_PROMETHEUS_URL",
-                     show_default=False,
-                     help="Prometheus (or compatible API) that loads the generated rules; "
-                          "default $SRE_GEN_PROMETHEUS_URL. Credentials: "
-                          "$SRE_GEN_PROMETHEUS_TOKEN or $SRE_GEN_PROMETHEUS_USER/_PASSWORD."),
-    ] = None,
+    prometheus: PrometheusOption = None,
     min_remaining: Annotated[
         str | None,
         typer.Option("--min-remaining", metavar="PERCENT", show_default=False,
@@ -387,14 +375,8 @@ def budget(
     timeout: Annotated[
         float, typer.Option("--timeout", metavar="SECONDS", help="Longest one request may take.")
     ] = 10.0,
-    ca_file: Annotated[
-        str | None,
-        typer.Option("--ca-file", metavar="PEM", show_default=False,
-                     help="CA bundle to verify an https Prometheus with."),
-    ] = None,
-    insecure: Annotated[
-        bool, typer.Option("--insecure-skip-verify", help="Do not verify the TLS certificate.")
-    ] = False,
+    ca_file: CaFileOption = None,
+    insecure: InsecureOption = False,
     fmt: FormatOption = "text",
 ) -> None:
     """The error-budget gate: print each SLO's budget remaining over its window, its burn rates
