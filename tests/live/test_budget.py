@@ -166,6 +166,9 @@ def test_usage_errors_and_an_invalid_spec(tmp_path):
     assert _budget(str(SMALL)).exit_code == 2  # no URL
     bad = _budget("--prometheus", "http://127.0.0.1:9", "--min-remaining", "120%", str(SMALL))
     assert bad.exit_code == 2 and "--min-remaining '120%'" in bad.stderr
+    for option in (["--timeout", "0"], ["--prometheus", "ftp://x"]):
+        args = ["--prometheus", "http://127.0.0.1:9", *option, str(SMALL)]
+        assert _budget(*args).exit_code == 2, option
     spec = tmp_path / "bad.yaml"
     spec.write_text(SMALL.read_text().replace("objective: 99.9", "objective: 120"))
     invalid = _budget("--prometheus", "http://127.0.0.1:9", str(spec))
