@@ -67,11 +67,13 @@ def validate(specs: list[Path] | None) -> None:
         report.current.service(svc.spec_path, svc.name, len(svc.slos))
 
 
-def generate(specs: list[Path] | None, out: Path, templates: Path | None = None) -> None:
-    """Validate every spec (nothing is written unless all are valid), then compile and stage the
-    services one at a time into hidden siblings of their folders (memory holds one service's
-    output), and the fleet folder (``<out>/_fleet/``: the fleet dashboard over the services of
-    the run), then swap them in. A failure before the swaps removes the staged folders and
+def generate(specs: list[Path] | None, out: Path, templates: Path | None = None,
+             jobs: int | None = None) -> None:
+    """Validate every spec (nothing is written unless all are valid), then compile the services
+    (on ``jobs`` processes, ``sre_gen.parallel``) and stage them in order into hidden siblings
+    of their folders (memory holds a few services' output), and the fleet folder
+    (``<out>/_fleet/``: the fleet dashboard over the services of the run, see
+    ``pipeline.fleet_mode``), then swap them in. A failure before the swaps removes the staged folders and
     leaves <out>/ as it was; each swap replaces one folder atomically. A folder already holding
     what would be written (``sre_gen.output.cache``) is left alone."""
     from sre_gen import conventions as cv
@@ -85,6 +87,7 @@ def generate(specs: list[Path] | None, out: Path, templates: Path | None = None)
             echo(line, err=True)
     keys = {svc.name: cache.key(svc.spec_path, pipeline.spec_reference(svc.spec_path, out),
                                 templates, pipeline.TARGETS) for svc in services}
+    fleet = pipeline.fleet_mode(services, specs)
     keys[cv.FLEET_DIR] = cache.fleet_key(pipeline.fleet_inputs(services, out))
     todo = []
     for svc in services:
@@ -93,15 +96,21 @@ def generate(specs: list[Path] | None, out: Path, templates: Path | None = None)
             todo.append(svc)
         else:
             echo(f"{svc.spec_path}: up to date ({n} files in {out.as_posix()}/{svc.name}/)")
-    fleet_fresh = cache.fresh(out / cv.FLEET_DIR, keys[cv.FLEET_DIR])
+    fleet_fresh = cache.fresh(out / cv.FLEET_DIR, keys[cv.FLEET_DIR]) if fleet == "write" \
+        else None
     staged: list[tuple[str, str, Path, dict[str, str]]] = []  # (name, shown, folder, digests)
     try:
-        for svc in todo:
-            files = pipeline.render_service(svc, out, ctx)
-            staged.append((svc.name, svc.spec_path, write.stage_service(out, svc.name, files),
-                           cache.digests(files)))
-            del files
-        if fleet_fresh is None:
+        rendered = pipeline.render_many(todo, out, ctx, jobs=jobs)
+        try:
+            for svc, files in rendered:
+                staged.append((svc.name, svc.spec_path,
+                               write.stage_service(out, svc.name, files), cache.digests(files)))
+                del files
+        finally:
+            rendered.close()
+        if fleet != "write":
+            pass
+        elif fleet_fresh is None:
             files = pipeline.render_fleet(services, out)
             staged.append((cv.FLEET_DIR, "fleet dashboard",
                            write.stage_service(out, cv.FLEET_DIR, files), cache.digests(files)))
@@ -118,9 +127,16 @@ def generate(specs: list[Path] | None, out: Path, templates: Path | None = None)
     finally:
         for _name, _shown, tmp, _digests in staged:
             write.discard(tmp)
+    if fleet == "remove":
+        cache.forget(out / cv.FLEET_DIR)
+        removed = write.remove_service(out, cv.FLEET_DIR)
+        if removed:
+            echo(f"fleet dashboard: removed {out.as_posix()}/{cv.FLEET_DIR}/ ({removed} files; "
+                 "one service has no fleet dashboard)")
 
 
-def check(specs: list[Path] | None, out: Path, templates: Path | None, diff: bool) -> int:
+def check(specs: list[Path] | None, out: Path, templates: Path | None, diff: bool,
+          jobs: int | None = None) -> int:
     """Regenerate in memory, one service at a time, then the fleet folder of the same services,
     and compare with ``out``."""
     from sre_gen import conventions as cv
@@ -137,11 +153,15 @@ def check(specs: list[Path] | None, out: Path, templates: Path | None, diff: boo
             report.current.say(text, end="")
         return bool(drift)
 
-    services, rendered = pipeline.render_each(specs, out, pipeline.Context(templates=templates))
+    services, rendered = pipeline.render_each(specs, out, pipeline.Context(templates=templates),
+                                              jobs=jobs)
     failed = False
     for svc, files in rendered:  # one service in memory at a time
         failed = drifted(svc.name, files) or failed
-    failed = drifted(cv.FLEET_DIR, pipeline.render_fleet(services, out)) or failed
+    fleet = pipeline.fleet_mode(services, specs)
+    if fleet != "leave":
+        fleet_files = pipeline.render_fleet(services, out) if fleet == "write" else {}
+        failed = drifted(cv.FLEET_DIR, fleet_files) or failed
     if failed:
         report.current.say("generated output is out of date: run `sre-gen generate` and commit",
                            err=True)

@@ -161,11 +161,20 @@ def schema(
     _run(action)
 
 
+CompileJobsOption = Annotated[
+    int | None,
+    typer.Option("--jobs", "-j", min=1, show_default=False,
+                 help="Processes that compile in parallel (default: $SRE_GEN_JOBS, else the "
+                      "number of CPUs; the output is the same for any value)."),
+]
+
+
 @app.command()
 def generate(
     specs: SpecArgs = None,
     out: OutOption = Path("generated"),
     templates: TemplatesOption = None,
+    jobs: CompileJobsOption = None,
 ) -> None:
     """Compile specs into <out>/<service>/ (rules, dashboards, manifests, runbooks, routing; the
     proofs with settings.writePromtoolTests). All specs are validated before anything is
@@ -175,7 +184,7 @@ def generate(
 
     from sre_gen import actions
 
-    _run(lambda: actions.generate(specs, out, templates))
+    _run(lambda: actions.generate(specs, out, templates, jobs))
 
 
 @app.command()
@@ -185,6 +194,7 @@ def check(
     templates: TemplatesOption = None,
     diff: Annotated[bool, typer.Option("--diff", help="Show a unified diff of changes.")] = False,
     fmt: FormatOption = "text",
+    jobs: CompileJobsOption = None,
 ) -> None:
     """Regenerate in memory and compare with <out>/. Exit 0 when up to date, 1 with the list of
     changed, missing and stale files (the CI and pre-commit gate), 3 when a spec is
@@ -193,7 +203,7 @@ def check(
     from sre_gen import actions
 
     _use_format(fmt)
-    _run(lambda: actions.check(specs, out, templates, diff))
+    _run(lambda: actions.check(specs, out, templates, diff, jobs))
 
 
 @app.command()

@@ -126,16 +126,59 @@ def render_service(service: Service, out_dir: Path, ctx: Context,
 
 
 def render_each(specs: list[Path] | None, out_dir: Path, ctx: Context,
-                targets: tuple[str, ...] = TARGETS):
+                targets: tuple[str, ...] = TARGETS, jobs: int | None = None):
     """Validate every spec first (raises SpecError before anything is compiled), then yield
-    ``(service, {path: bytes})`` one service at a time, so memory holds one service's output."""
+    ``(service, {path: bytes})`` one service at a time (see ``render_many``)."""
     services = load_services(discover(specs))
+    return services, render_many(services, out_dir, ctx, targets, jobs)
 
-    def each():
+
+# Dashboards (grafanalib's import alone is ~a third of a one-service run) are computed apart
+# from the other targets when there are fewer services than cores.
+_APART = ("sre_gen.compile.dashboards",)
+
+
+def render_many(services: list[Service], out_dir: Path, ctx: Context,
+                targets: tuple[str, ...] = TARGETS, jobs: int | None = None):
+    """``(service, {path: bytes})`` for each service, in order, the same bytes as
+    ``render_service``. The compiling is shared among ``jobs`` processes (default
+    ``sre_gen.parallel.default_jobs()``: SRE_GEN_JOBS or the CPU count): whole services when
+    there are enough of them, else each service's targets in two parts. At most a few
+    services' output is held in memory (results are handed over in order, a few ahead)."""
+    from sre_gen import parallel
+    from sre_gen.output import write
+
+    jobs = parallel.default_jobs() if jobs is None else jobs
+    split = jobs > 1 and len(services) < jobs and any(t in _APART for t in targets)
+    parts: list[tuple[int, tuple[str, ...]]] = []
+    for i in range(len(services)):
+        if split:
+            parts.append((i, tuple(t for t in targets if t not in _APART)))
+            parts.append((i, tuple(t for t in targets if t in _APART)))
+        else:
+            parts.append((i, targets))
+
+    def work(part: tuple[int, tuple[str, ...]]) -> dict[str, str] | dict[str, dict[str, str]]:
+        i, names = part
+        if not split:
+            return compile_service(services[i], ctx, names)
+        return {name: compile_service(services[i], ctx, (name,)) for name in names}
+
+    results = parallel.ordered_map(work, parts, jobs)
+    try:
         for svc in services:
-            yield svc, render_service(svc, out_dir, ctx, targets)
-
-    return services, each()
+            files = next(results)
+            if split:  # both parts, merged in the targets' order (as compile_service)
+                by_target = {**files, **next(results)}
+                files = {}
+                for name in targets:
+                    for rel, text in by_target[name].items():
+                        if rel in files:
+                            raise AssertionError(f"{name} and another target both write {rel}")
+                        files[rel] = text
+            yield svc, write.with_headers(files, spec_reference(svc.spec_path, out_dir))
+    finally:
+        results.close()  # stops the workers when the caller stops early
 
 
 def render_all(specs: list[Path] | None, out_dir: Path, ctx: Context):
@@ -153,6 +196,16 @@ def render_fleet(services: list[Service], out_dir: Path) -> dict[str, bytes]:
 
     refs = ", ".join(spec_reference(s.spec_path, out_dir) for s in services)
     return write.with_headers(fleet.build(services), refs)
+
+
+def fleet_mode(services: list[Service], specs: list[Path] | None) -> str:
+    """What a run does with the fleet folder ``<out>/_fleet/``: ``write`` the fleet of the run's
+    services when there are two or more; with one service a fleet would only repeat its SLO
+    dashboard, so a run over every spec (no spec given) ``remove``s a fleet left from earlier
+    specs, and a run over the spec files given (often one of several) ``leave``s it as it is."""
+    if len(services) >= 2:
+        return "write"
+    return "remove" if not specs else "leave"
 
 
 def fleet_inputs(services: list[Service], out_dir: Path) -> list[tuple[str, str]]:

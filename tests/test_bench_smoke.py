@@ -4,6 +4,8 @@ bytes as yaml.dump. No timing here: speed is measured only by bench/*.py."""
 
 from __future__ import annotations
 
+import itertools
+
 import subprocess
 import sys
 from pathlib import Path
@@ -187,6 +189,36 @@ def test_fastyaml_matches_pyyaml_on_random_data() -> None:
     def check(value):
         fast, slow = _both(value)
         assert fast == slow
+
+    check()
+
+
+def test_scalar_analysis_matches_pyyaml() -> None:
+    """yamlfmt.analyze (regular expressions) gives PyYAML's analyze_scalar flags for any text:
+    the characters that matter to YAML (indicators, whitespace, breaks, BOM, surrogate and
+    private ranges) are drawn often."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+    from yaml import SafeDumper
+
+    from sre_gen.output import yamlfmt
+
+    alphabet = list("#,[]{}&*!|>'\"%@`?:- \t\r\n\x00\x85\u2028\u2029\ufeff\xa0\ud7ff\ue000"
+                    "\ufffd\ufffe\U0001f600\U0010ffff.x")
+    emitter = {u: SafeDumper(None, allow_unicode=u) for u in (True, False)}
+    for n in range(4):  # every string of up to 3 of these characters
+        for chars in itertools.product(alphabet, repeat=n):
+            text = "".join(chars)
+            for unicode in (True, False):
+                got, want = yamlfmt.analyze(text, unicode), emitter[unicode].analyze_scalar(text)
+                assert vars(got) == vars(want), (text, unicode)
+    special = st.sampled_from(alphabet)
+    texts = st.lists(special | st.characters(), max_size=12).map("".join) | st.sampled_from(TRICKY)
+
+    @settings(max_examples=3000, deadline=None)
+    @given(texts, st.booleans())
+    def check(text, unicode):
+        assert vars(yamlfmt.analyze(text, unicode)) == vars(emitter[unicode].analyze_scalar(text))
 
     check()
 

@@ -56,9 +56,11 @@ grafanalib is imported inside ``build`` only, so ``sre-gen validate`` never load
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from decimal import Decimal
+from json.encoder import encode_basestring as _encode_str  # json.dumps' (ensure_ascii=False)
 from pathlib import Path
 from typing import Any
 
@@ -105,22 +107,60 @@ def render(dashboard: dict[str, Any], width: int = RENDER_WIDTH) -> str:
     """Canonical JSON: sorted keys, UTF-8 kept, trailing newline; an object or array that fits
     in ``width`` columns where it starts is written on one line, a larger one one member per
     line with a two-space indent (small diffs, a third of the bytes of a fully indented file)."""
-    return _render(dashboard, 0, 0, width) + "\n"
+    flats: dict[int, str] = {}
+    _flat(dashboard, flats)
+    return _render(dashboard, 0, 0, width, flats) + "\n"
 
 
-def _render(value: Any, level: int, column: int, width: int) -> str:
-    flat = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(", ", ": "))
-    if not isinstance(value, (dict, list)) or not value or column + len(flat) <= width:
+def _flat(value: Any, flats: dict[int, str]) -> str:
+    """``json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(", ", ": "))``, built
+    bottom-up once, remembering each container's one-line form by id (render reuses them instead
+    of dumping every subtree again at each level)."""
+    if isinstance(value, dict):
+        if not all(type(k) is str for k in value):
+            flat = _dumps(value)
+        else:
+            flat = "{" + ", ".join(f"{_encode_str(k)}: {_flat(value[k], flats)}"
+                                   for k in sorted(value)) + "}"
+    elif isinstance(value, (list, tuple)):
+        flat = "[" + ", ".join(_flat(v, flats) for v in value) + "]"
+    else:
+        return _dumps(value)
+    flats[id(value)] = flat
+    return flat
+
+
+def _dumps(value: Any) -> str:
+    """json.dumps of one value as above; scalars without building an encoder each time."""
+    kind = type(value)
+    if kind is str:
+        return _encode_str(value)
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if value is None:
+        return "null"
+    if kind is int or (kind is float and math.isfinite(value)):
+        return repr(value)
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(", ", ": "))
+
+
+def _render(value: Any, level: int, column: int, width: int, flats: dict[int, str]) -> str:
+    flat = flats.get(id(value)) if isinstance(value, (dict, list, tuple)) else None
+    if flat is None:
+        flat = _dumps(value)
+    if not isinstance(value, (dict, list, tuple)) or not value or column + len(flat) <= width:
         return flat
     pad = "  " * (level + 1)
     if isinstance(value, dict):
         items = []
         for key in sorted(value):
-            head = f"{pad}{json.dumps(key, ensure_ascii=False)}: "
-            items.append(head + _render(value[key], level + 1, len(head), width))
+            head = f"{pad}{_dumps(key)}: "
+            items.append(head + _render(value[key], level + 1, len(head), width, flats))
         open_, close = "{", "}"
     else:
-        items = [pad + _render(item, level + 1, len(pad), width) for item in value]
+        items = [pad + _render(item, level + 1, len(pad), width, flats) for item in value]
         open_, close = "[", "]"
     return open_ + "\n" + ",\n".join(items) + "\n" + "  " * level + close
 

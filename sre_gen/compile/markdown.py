@@ -34,7 +34,6 @@ class Md(str):
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _INLINE_SPECIAL = re.compile(r"([\\`*_\[\]|~#])")
-_LEADING_MARKER = re.compile(r"^([+\-=])")
 _LEADING_ORDERED = re.compile(r"^(\d{1,9})([.)])(?=\s|$)")
 _BACKTICKS = re.compile(r"`+")
 
@@ -42,18 +41,37 @@ _BACKTICKS = re.compile(r"`+")
 def _plain(value: object) -> str:
     if value is None:
         return ""
-    return _CONTROL.sub("", str(value))
+    s = str(value)
+    return s if s.isprintable() else _CONTROL.sub("", s)
+
+
+_TEXT: dict[str, Md] = {}  # text() of plain strings: pages repeat the same values many times
+_TEXT_SPECIAL = frozenset("&<>\\`*_[]|~#")
 
 
 def text(value: object) -> Md:
     """Inline Markdown showing ``value`` literally (one line)."""
     if isinstance(value, Md):
         return value
+    if type(value) is str:
+        done = _TEXT.get(value)
+        if done is None:
+            if len(_TEXT) >= 65536:  # bounded: a fleet of specs must not grow it without end
+                _TEXT.clear()
+            done = _TEXT[value] = _text(value)
+        return done
+    return _text(value)
+
+
+def _text(value: object) -> Md:
     s = " ".join(_plain(value).split())
-    s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    s = _INLINE_SPECIAL.sub(r"\\\1", s)
-    s = _LEADING_MARKER.sub(r"\\\1", s)
-    s = _LEADING_ORDERED.sub(r"\1\\\2", s)
+    if not _TEXT_SPECIAL.isdisjoint(s):
+        s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        s = _INLINE_SPECIAL.sub(r"\\\1", s)
+    if s and s[0] in "+-=":
+        s = "\\" + s
+    elif s[:1].isdigit():
+        s = _LEADING_ORDERED.sub(r"\1\\\2", s)
     return Md(s)
 
 

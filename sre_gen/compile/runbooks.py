@@ -633,6 +633,7 @@ def environment(templates: Path | None):
 
     env = jinja2.Environment(
         loader=Loader(),
+        bytecode_cache=_bytecode_cache(),
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         keep_trailing_newline=True,
@@ -645,6 +646,40 @@ def environment(templates: Path | None):
     env.globals["Md"] = markdown.Md
     env.sre_gen_files = loaded  # type: ignore[attr-defined]
     return env
+
+
+def _bytecode_cache():
+    """Compiled templates kept between runs (like Python's .pyc files): compiling the four
+    packaged templates is most of a runbook build's time when the spec changed (bench/startup.py).
+    jinja2 keys each entry by template name and file name and checks the source's SHA-1 and its
+    own version on load, so an edited template (packaged or --templates) is compiled again.
+    ``$XDG_CACHE_HOME/sre-gen/templates/``; ``SRE_GEN_NO_CACHE=1`` turns it off with the output
+    cache; a folder that cannot be used only means templates are compiled each run."""
+    from sre_gen.output import cache
+
+    if not cache.enabled():
+        return None
+    import jinja2
+
+    class Cache(jinja2.FileSystemBytecodeCache):
+        def load_bytecode(self, bucket):
+            try:
+                super().load_bytecode(bucket)
+            except Exception:  # noqa: BLE001 - a broken entry is compiled again
+                bucket.reset()
+
+        def dump_bytecode(self, bucket):
+            try:
+                super().dump_bytecode(bucket)
+            except Exception:  # noqa: BLE001 - a cache that cannot be written is no cache
+                pass
+
+    folder = cache.folder("templates")
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError:
+        return None
+    return Cache(str(folder))
 
 
 def _template_line(tb: TracebackType | None, files: set[str]) -> tuple[str, int] | None:

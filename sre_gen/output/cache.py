@@ -33,9 +33,15 @@ def enabled() -> bool:
     return os.environ.get(ENV_OFF, "") in ("", "0")
 
 
-def _folder() -> Path:
+def folder(kind: str) -> Path:
+    """``$XDG_CACHE_HOME/sre-gen/<kind>`` (default ``~/.cache``): ``outputs`` here, ``templates``
+    for compiled runbook templates (sre_gen.compile.runbooks)."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "sre-gen" / "outputs"
+    return Path(base) / "sre-gen" / kind
+
+
+def _folder() -> Path:
+    return folder("outputs")
 
 
 def _walk(root: str, h) -> None:

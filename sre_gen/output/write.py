@@ -93,6 +93,19 @@ def stage_service(out_dir: Path, service: str, files: dict[str, bytes]) -> Path:
     return tmp
 
 
+def remove_service(out_dir: Path, service: str) -> int:
+    """Remove the files sre-gen owns in ``out_dir/service`` (atomically, like a write of no
+    files); files it does not own stay, and a folder left empty goes. Returns the files removed."""
+    target = out_dir / service
+    owned = [rel for rel in owned_files(target) if (target / rel).is_file()]
+    if not owned:
+        return 0
+    swap_in(stage_service(out_dir, service, {}), target)
+    if not any(p.is_file() or p.is_symlink() for p in target.rglob("*")):
+        shutil.rmtree(target, ignore_errors=True)
+    return len(owned)
+
+
 def swap_in(tmp: Path, target: Path) -> None:
     """Replace ``target`` by the staged folder ``tmp`` (two renames; the old folder is kept as
     ``.<service>.old`` between them, which ``recover`` puts back if the process dies there)."""

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import re
+
 import yaml
+from yaml.emitter import ScalarAnalysis
 
 
 class _Dumper(yaml.SafeDumper):
@@ -27,7 +30,7 @@ class _Dumper(yaml.SafeDumper):
         if analysis is None:
             if len(self._analysis_cache) > 100_000:
                 self._analysis_cache.clear()
-            analysis = self._analysis_cache[key] = super().analyze_scalar(scalar)
+            analysis = self._analysis_cache[key] = analyze(scalar, self.allow_unicode)
         return analysis
 
     def write_plain(self, text: str, split: bool = True) -> None:
@@ -89,6 +92,71 @@ class _Dumper(yaml.SafeDumper):
 
 
 _BREAKS = frozenset("\n\x85\u2028\u2029")
+
+# analyze(): PyYAML's Emitter.analyze_scalar with regular expressions instead of its Python loop
+# over every character (the loop was most of a rule file's dump time). Same flags for every string
+# (tests/output/test_yamlfmt.py compares both over random text). _WS is PyYAML's "whitespace"
+# set for preceded_by/followed_by, _BR its line breaks.
+_WS = "\\0 \\t\\r\\n\\x85\\u2028\\u2029"
+_BR = "\\n\\x85\\u2028\\u2029"
+_FIRST_BOTH = frozenset("#,[]{}&*!|>'\"%@`")
+_FLOW_INNER = re.compile(r"[,?\[\]{}:]")
+_COLON_BLOCK = re.compile(f":(?:[{_WS}]|\\Z)")
+_HASH_BLOCK = re.compile(f"[{_WS}]#")
+_LINE_BREAK = re.compile(f"[{_BR}]")
+_BREAK_SPACE = re.compile(f"[{_BR}] ")
+_SPACE_BREAK = re.compile(f" [{_BR}]")
+_SPECIAL = {True: re.compile("[^\\n\\x20-\\x7e\\x85\\xa0-\\ud7ff\\ue000-\\ufefe\\uff00-\\ufffd"
+                             "\\U00010000-\\U0010fffe]"),
+            False: re.compile("[^\\n\\x20-\\x7e]")}
+_WS_SET = frozenset("\0 \t\r\n\x85\u2028\u2029")
+_BR_SET = frozenset("\n\x85\u2028\u2029")
+
+
+def analyze(scalar: str, allow_unicode: bool) -> ScalarAnalysis:
+    if not scalar:
+        return ScalarAnalysis(scalar=scalar, empty=True, multiline=False,
+                              allow_flow_plain=False, allow_block_plain=True,
+                              allow_single_quoted=True, allow_double_quoted=True,
+                              allow_block=False)
+    block = flow = scalar.startswith("---") or scalar.startswith("...")
+    first = scalar[0]
+    followed = len(scalar) == 1 or scalar[1] in _WS_SET
+    if first in _FIRST_BOTH or (first == "-" and followed):
+        block = flow = True
+    elif first in "?:":
+        flow = True
+        block = block or followed
+    if not flow and _FLOW_INNER.search(scalar, 1):
+        flow = True
+    if not block and (_COLON_BLOCK.search(scalar, 1) or _HASH_BLOCK.search(scalar)):
+        block = flow = True
+    line_breaks = _LINE_BREAK.search(scalar) is not None
+    special = _SPECIAL[bool(allow_unicode)].search(scalar) is not None
+    last = scalar[-1]
+    leading_space, trailing_space = first == " ", last == " "
+    leading_break, trailing_break = first in _BR_SET, last in _BR_SET
+    break_space = line_breaks and _BREAK_SPACE.search(scalar) is not None
+    space_break = line_breaks and _SPACE_BREAK.search(scalar) is not None
+    flow_plain = block_plain = single = block_ok = True
+    if leading_space or leading_break or trailing_space or trailing_break:
+        flow_plain = block_plain = False
+    if trailing_space:
+        block_ok = False
+    if break_space:
+        flow_plain = block_plain = single = False
+    if space_break or special:
+        flow_plain = block_plain = single = block_ok = False
+    if line_breaks:
+        flow_plain = block_plain = False
+    if flow:
+        flow_plain = False
+    if block:
+        block_plain = False
+    return ScalarAnalysis(scalar=scalar, empty=False, multiline=line_breaks,
+                          allow_flow_plain=flow_plain, allow_block_plain=block_plain,
+                          allow_single_quoted=single, allow_double_quoted=True,
+                          allow_block=block_ok)
 
 
 def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:

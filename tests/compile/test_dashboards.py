@@ -880,6 +880,40 @@ def test_render_puts_what_fits_on_one_line_and_round_trips():
         '{\n  "k": "' + "x" * 50 + '",\n  "l": [\n    "' + "y" * 60 + '"\n  ]\n}\n')
 
 
+def test_render_equals_the_reference_layout_on_random_json():
+    """render builds each container's one-line form once, bottom-up; it must equal the plain
+    definition (json.dumps of the subtree where it starts, split when it does not fit) for any
+    JSON: odd strings, floats, nested and shared containers, at several widths."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    def reference(value, level, column, width):
+        flat = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(", ", ": "))
+        if not isinstance(value, (dict, list)) or not value or column + len(flat) <= width:
+            return flat
+        pad = "  " * (level + 1)
+        if isinstance(value, dict):
+            items = [f"{pad}{json.dumps(k, ensure_ascii=False)}: "
+                     + reference(value[k], level + 1, len(pad) + len(json.dumps(
+                         k, ensure_ascii=False)) + 2, width) for k in sorted(value)]
+            return "{\n" + ",\n".join(items) + "\n" + "  " * level + "}"
+        items = [pad + reference(v, level + 1, len(pad), width) for v in value]
+        return "[\n" + ",\n".join(items) + "\n" + "  " * level + "]"
+
+    scalars = (st.text(max_size=20) | st.integers() | st.floats() | st.booleans() | st.none())
+    data = st.recursive(scalars, lambda inner: st.lists(inner, max_size=5)
+                        | st.dictionaries(st.text(max_size=8), inner, max_size=5), max_leaves=40)
+
+    @settings(max_examples=400, deadline=None)
+    @given(data, st.sampled_from([0, 20, 60, dashboards.RENDER_WIDTH]))
+    def check(value, width):
+        shared = [value, {"again": value}]  # the same object twice in one tree
+        for v in (value, shared):
+            assert dashboards.render(v, width) == reference(v, 0, 0, width) + "\n"
+
+    check()
+
+
 @pytest.mark.parametrize("spec", SPECS, ids=_spec_id)
 def test_what_grafana_fills_in_is_not_written(spec):
     """Defaults Grafana applies to a key left out are left out (the size of the SLO dashboard):

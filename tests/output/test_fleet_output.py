@@ -50,16 +50,23 @@ def test_fleet_covers_the_services_of_the_run_and_check_compares_it(tmp_path: Pa
     assert len(set(names)) == 2
     assert _run(repo, "generate").returncode == 0
     assert _fleet_services(repo) == names
+    assert "fleet dashboard: up to date (3 files in generated/_fleet/)" in \
+        _run(repo, "generate").stdout
     assert _run(repo, "check").returncode == 0
-    # a run over one spec: its fleet is that one service (the documented choice)
-    assert _run(repo, "generate", "specs/a.yaml").returncode == 0
-    assert _fleet_services(repo) == names[:1]
+    # a run over one spec given leaves the fleet of all services as it is (a fleet of one would
+    # only repeat the service's SLO dashboard, and it would replace the fleet of every spec)
+    fleet = (repo / "generated" / cv.FLEET_DIR / cv.FLEET_DASHBOARD_FILE).read_bytes()
+    proc = _run(repo, "generate", "specs/a.yaml")
+    assert proc.returncode == 0 and "fleet" not in proc.stdout
+    assert (repo / "generated" / cv.FLEET_DIR / cv.FLEET_DASHBOARD_FILE).read_bytes() == fleet
+    assert _run(repo, "check").returncode == 0
+    assert _run(repo, "check", "specs/a.yaml").returncode == 0
+    # a hand edit is found by the full check, and the full run puts the fleet back
+    (repo / "generated" / cv.FLEET_DIR / cv.FLEET_DASHBOARD_FILE).write_text("{}\n")
     proc = _run(repo, "check")
     assert proc.returncode == 1
     assert f"changed: generated/{cv.FLEET_DIR}/{cv.FLEET_DASHBOARD_FILE}" in proc.stdout + \
         proc.stderr
-    assert _run(repo, "check", "specs/a.yaml").returncode == 0
-    # the full run puts both back (the cache key names the services)
     assert "fleet dashboard: wrote" in _run(repo, "generate").stdout
     assert _fleet_services(repo) == names
 
@@ -79,8 +86,18 @@ def test_hand_edits_removed_specs_and_invalid_specs(tmp_path: Path) -> None:
                                            .replace("objective:", "objectiv:", 1))
     assert _run(repo, "generate").returncode == 3
     assert path.read_bytes() == good
-    # a removed spec leaves the fleet
+    # a removed spec leaves one service: a full check reports the fleet as stale, a full
+    # generate removes it (files sre-gen does not own stay)
     (repo / "specs" / "b.yaml").unlink()
+    mine = repo / "generated" / cv.FLEET_DIR / "notes.txt"
+    mine.write_text("mine\n")
+    proc = _run(repo, "check")
+    assert proc.returncode == 1 and f"stale: generated/{cv.FLEET_DIR}/" in proc.stdout + \
+        proc.stderr
+    proc = _run(repo, "generate")
+    assert proc.returncode == 0 and "fleet dashboard: removed" in proc.stdout
+    assert sorted(p.name for p in (repo / "generated" / cv.FLEET_DIR).rglob("*")) == ["notes.txt"]
+    assert _run(repo, "check").returncode == 0
+    mine.unlink()
     assert _run(repo, "generate").returncode == 0
-    assert _fleet_services(repo) == _names(repo)
     assert not list((repo / "generated").glob(".*"))  # no staging folders left behind

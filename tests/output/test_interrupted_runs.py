@@ -180,9 +180,10 @@ def test_a_spec_read_through_a_symlink_is_named_as_the_link(tmp_path: Path) -> N
 
 
 def test_generate_and_check_hold_one_service_in_memory_at_a_time(tmp_path: Path) -> None:
-    """Each service is compiled and staged on disk before the next one is compiled (memory grows
-    with one service's output, not all of them), and a failure in a later service removes what
-    was staged: generated/ stays as it was."""
+    """With one job, each service is compiled and staged on disk before the next one is compiled
+    (memory grows with one service's output, not all of them; with more jobs a few services
+    ahead, tests/test_parallel.py), and a failure in a later service removes what was staged:
+    generated/ stays as it was."""
     specs = tmp_path / "specs"
     specs.mkdir()
     for i in range(4):
@@ -214,7 +215,8 @@ finally:
     def run(*args: str, fail_at: str = "") -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, str(probe), *args], cwd=tmp_path,
                               capture_output=True, text=True,
-                              env={**os.environ, **FULL_RUN, "FAIL_AT": fail_at})
+                              env={**os.environ, **FULL_RUN, "FAIL_AT": fail_at,
+                                   "SRE_GEN_JOBS": "1"})
 
     gen = run("generate")
     assert gen.returncode == 0, gen.stderr
