@@ -180,7 +180,7 @@ def dump(data: Any) -> str:
     from sre_gen.output import fastyaml
 
     try:
-        return fastyaml.dump(data, _Dumper, **_OPTIONS)
+        return fastyaml.dump(data, _Dumper, direct=True, **_OPTIONS)
     except fastyaml.Unsupported:
         return yaml.dump(data, Dumper=_Dumper, **_OPTIONS)
 
