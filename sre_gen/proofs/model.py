@@ -82,6 +82,9 @@ class PromtoolFile:
     group_order: list[str] = field(default_factory=list)  # recording groups, then alerting
     # None: the service's plain rule files next to the tests folder (the written tests)
     rule_files: list[str] | None = None
+    # recording rules the tests run without, (record, identity labels): the file feeds their
+    # series itself (``inputs.FeedChoice.left_out``); only scoped proofs can leave one out
+    left_out: list[tuple[str, dict[str, str]]] = field(default_factory=list)
 
     def render(self) -> str:
         from sre_gen.output import yamlfmt

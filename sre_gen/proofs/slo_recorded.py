@@ -48,10 +48,28 @@ class RecordedProofs:
                                   "the SLI's raw PromQL)")
         if self.guard is not None and self.tiers:
             f.groups.append(self.guard_group(feed))
-        if isinstance(feed, BaseFeed):
+        if isinstance(feed, BaseFeed) and not self.choice.left_out:
             wiring = self.wiring_group()
             if wiring is not None:
                 f.groups.append(wiring)
+        return f
+
+    def queries_file(self) -> pm.PromtoolFile | None:
+        """``<slo>.queries.yaml``: the wiring group of an SLO whose other proofs run without a
+        rule (``FeedChoice.left_out``): this one feeds the queries' inputs, so it needs that
+        rule, and a test file has one set of rules."""
+        if not self.choice.left_out:
+            return None
+        wiring = self.wiring_group()
+        if wiring is None:
+            return None
+        f = pm.PromtoolFile(path=f"{cv.PROMTOOL_TESTS_DIR}/{self.slo.name}.queries.yaml",
+                            evaluation_interval=self.interval)
+        f.comments = self._header(f"SLO {self.slo.name}") + [
+            "This file: the SLI queries' own rules read their inputs (the other proofs of this "
+            "SLO feed the recorded base series and run without the rule recording "
+            + ", ".join(self.choice.left_out) + ")."]
+        f.groups.append(wiring)
         return f
 
     def wiring_group(self) -> pm.Group | None:
