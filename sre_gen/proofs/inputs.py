@@ -12,7 +12,7 @@ Three feeds:
   the rules record nothing when their raw inputs are absent. Windows the rules compute from raw
   queries are fed too (request-weighted averages of the scenario). An errors/total SLI whose
   inputs cannot be synthesised records 0 errors without inputs (``or vector(0)``): its proofs
-  run without the rule recording ``slo:sli_errors:rate5m`` (``FeedChoice.left_out``), which only
+  run without the rules that read its raw queries (``FeedChoice.left_out``), which only
   ``sre-gen test``'s scoped rules allow (``proofs.scoped``).
 - ``GaugeFeed``: gauge SLIs given as ``metric`` or ``sum|avg|max|min(metric)``: the gauge is fed.
 
@@ -563,14 +563,20 @@ def choose_feed(service: Service, slo: SLO, traffic: Fraction,
         raw_windows = tuple(w for w in slo_windows(slo, st)
                             if w != st.base_window and is_raw(w, slo, st))
         f = BaseFeed(service, slo, raw_windows, st.evaluation_interval, gauge=False)
-        errors = cv.sli_errors(st.base_window)
-        return FeedChoice(burn=f, recorded=f, left_out=(errors,), why=(
+        # every rule that reads the raw queries: the errors one records 0 without inputs
+        # (`or vector(0)`), and a query may itself return a value without inputs (Sloth's
+        # plugins' `OR on() vector(0)`), so none of them is left to record beside the fed series
+        left_out = (cv.sli_errors(st.base_window), cv.sli_total(st.base_window),
+                    *(cv.sli_error_ratio(w) for w in raw_windows))
+        return FeedChoice(burn=f, recorded=f, left_out=left_out, why=(
             "Errors/total SLI whose inputs sre-gen cannot synthesise (raw PromQL): the tests "
             "feed the recorded base series (and the windows the rules compute from the raw "
-            f"queries) in place of the queries' inputs. The rule recording {errors} from the "
-            "errors query is left out of these tests: it records 0 (`or vector(0)`) without "
-            "inputs, which would collide with the fed series. Everything downstream (windows, budget, "
-            "burn rates, alerts) is proved; the raw queries themselves are not exercised."))
+            "queries) in place of the queries' inputs, and run without the rules that read the "
+            "raw queries (" + ", ".join(left_out) + "): the errors rule records 0 (`or "
+            "vector(0)`) without inputs, and a query may return a value without inputs, which "
+            "would collide with the fed series. Everything downstream (windows, budget, burn "
+            "rates, alerts) is proved; the raw queries themselves are not exercised here (see "
+            "<slo>.queries.yaml)."))
     reason = ("errors/total SLI whose queries are not sum(rate(<selector>[{{window}}])): "
               "its base rule records 0 (`or vector(0)`) without inputs, so the "
               "base series cannot be fed in its place while the tests read the whole rule files "

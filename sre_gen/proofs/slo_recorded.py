@@ -67,7 +67,7 @@ class RecordedProofs:
                             evaluation_interval=self.interval)
         f.comments = self._header(f"SLO {self.slo.name}") + [
             "This file: the SLI queries' own rules read their inputs (the other proofs of this "
-            "SLO feed the recorded base series and run without the rule recording "
+            "SLO feed the recorded base series and run without the rules recording "
             + ", ".join(self.choice.left_out) + ")."]
         f.groups.append(wiring)
         return f
