@@ -147,6 +147,10 @@ class _Service:
             for key in ("timeSliceTarget", "timeSliceWindow"):
                 if key in obj:
                     self.unmapped(doc, path + (key,), "sre-gen does not budget by time slices")
+            if "ratio" in sli and "op" in obj:
+                self.unmapped(doc, path + ("op",), (
+                    f"op {obj['op']} compares threshold metrics (OpenSLO); a ratio objective is "
+                    "met while good/total is at least the target"))
             out: dict = {"name": name}
             description = spec.get("description") or meta.get("displayName")
             if obj.get("displayName") and len(objectives) > 1:

@@ -62,7 +62,7 @@ def _generate_and_test(spec: Path, out: Path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("source", ["spec", "raw-home-wifi.yml"])
+@pytest.mark.parametrize("source", ["spec", "raw-home-wifi.yml", "plugin-getting-started.yml"])
 def test_every_alert_is_proved_without_untested_entries(source: str, tmp_path: Path) -> None:
     if source == "spec":
         spec = _spec(tmp_path)
