@@ -261,6 +261,41 @@ def counter_selector(query: str, window: int) -> MetricSelector | None:
     return _selector(ms.vector_selector)
 
 
+def rate_ratio_selectors(query: str) -> list[MetricSelector] | None:
+    """The counters of ``(sum(rate(<a>[w]))) / (sum(rate(<b>[w])))``, optionally ``1 - `` that
+    (an imported OpenSLO Timeslices SLI), else None: with both counters flat it is 0/0, NaN."""
+    import promql_parser
+
+    def bare(node):
+        while isinstance(node, promql_parser.ParenExpr):
+            node = node.expr
+        return node
+
+    try:
+        node = bare(promql_parser.parse(query))
+    except Exception:  # noqa: BLE001
+        return None
+    if isinstance(node, promql_parser.BinaryExpr) and str(node.op) == "-" and \
+            node.modifier is None and isinstance(node.lhs, promql_parser.NumberLiteral):
+        node = bare(node.rhs)
+    if not isinstance(node, promql_parser.BinaryExpr) or str(node.op) != "/" or \
+            node.modifier is not None:
+        return None
+    out = []
+    for side in (node.lhs, node.rhs):
+        side = bare(side)
+        window = None
+        if isinstance(side, promql_parser.AggregateExpr) and \
+                isinstance(side.expr, promql_parser.Call) and side.expr.args and \
+                isinstance(side.expr.args[0], promql_parser.MatrixSelector):
+            window = int(side.expr.args[0].range.total_seconds())
+        sel = counter_selector(str(side), window) if window else None
+        if sel is None:
+            return None
+        out.append(sel)
+    return out
+
+
 def gauge_selector(query: str) -> tuple[MetricSelector, str] | None:
     """``(selector, aggregation)`` of ``sel`` or ``sum|avg|max|min(sel)``, else None."""
     import promql_parser

@@ -225,7 +225,13 @@ def test_timeslices_and_calendar_windows_are_reported(tmp_path: Path) -> None:
     got = {(int(u["line"]), u["path"], u["why"].split(":")[0]) for u in _unmapped(result.stderr)}
     assert (28, "spec.timeWindow[0]", "calendar windows are not supported (sre-gen's windows "
             "roll)") in got
-    assert (33, "spec.budgetingMethod", "budgetingMethod Timeslices") in got
+    # the placeholder query Any (good == total) is refused: the SLOs are skipped
+    assert (17, "spec.indicator.spec.ratioMetric.good",
+            "the good and total queries are the same ('Any')") in got
+    result = _import("openslo", [DATA / "openslo" / "ratio-timeslices.yaml"], tmp_path)
+    assert result.exit_code == 3
+    got = {(int(u["line"]), u["path"], u["why"].split(":")[0]) for u in _unmapped(result.stderr)}
+    assert (30, "spec.budgetingMethod", "budgetingMethod RatioTimeslices") in got
 
 
 def test_a_document_of_another_kind_exits_3(tmp_path: Path) -> None:
