@@ -10,9 +10,10 @@ selector reads a recording rule when the names agree and no matcher contradicts 
 labels. The result of a kept rule depends only on its inputs and on kept rules, so it is what the
 whole rule set computes. A test file may name rules to leave out (``PromtoolFile.left_out``): it
 feeds their series itself, in place of an output sre-gen cannot drive (a raw errors query's
-``or vector(0)``); those are neither kept nor followed. Kept rules are copied unchanged, in their groups (same name, interval and
-order), from the checked-in files (``recording-rules.yaml`` + ``alerting-rules.yaml``, else the
-PrometheusRule's ``spec.groups``), so the rules proved are the rules deployed.
+``or vector(0)``); those are neither kept nor followed. Kept rules are copied unchanged, in their
+groups (same name, interval and order), from the checked-in files (``recording-rules.yaml`` +
+``alerting-rules.yaml``, else the PrometheusRule's ``spec.groups``), so the rules proved are the
+rules deployed.
 """
 
 from __future__ import annotations
