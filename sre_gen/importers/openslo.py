@@ -13,7 +13,11 @@ Mapping:
 - ``ratioMetric`` good or bad, and total -> a ratio SLI (metric and selector when a query is
   ``sum(rate(<selector>[{{.window}}]))``, a bare selector of a counter likewise, else the query
   with ``{{window}}``); ``thresholdMetric`` -> a gauge SLI with the objective's op and value;
-- budgeting by occurrences is sre-gen's; Timeslices and RatioTimeslices are not (listed);
+- budgeting by occurrences is sre-gen's. ``Timeslices`` with a ratio metric -> a gauge SLI: the
+  good (or 1 - bad) ratio over the ``timeSliceWindow`` compared with ``timeSliceTarget`` at each
+  rule evaluation (every 1m), so the budget counts bad slices (disjoint when the slice window is
+  the evaluation interval; else overlapping, listed). RatioTimeslices (the average of per-slice
+  ratios) is not supported: imported as Occurrences (listed);
 - a burn-rate AlertCondition (``threshold``, ``lookbackWindow``, ``alertAfter``, ``severity``)
   -> an errorBudgetPolicy tier (burnRate, longWindow, for, severity) that the SLOs whose alert
   policies name it alert on. OpenSLO has no short window: sre-gen's default, longWindow / 12
@@ -119,7 +123,8 @@ class _Service:
                 f"{base_name!r}"))
         window, window_note = self._window(doc, spec, api)
         method = spec.get("budgetingMethod", "Occurrences")
-        if method != "Occurrences":
+        self._timeslices = method == "Timeslices"
+        if method not in ("Occurrences", "Timeslices"):
             self.unmapped(doc, ("spec", "budgetingMethod"), (
                 f"budgetingMethod {method}: sre-gen budgets by occurrences (events), not time "
                 "slices; imported as Occurrences"))
@@ -144,8 +149,14 @@ class _Service:
             objective = self._objective(doc, obj, path)
             if objective is None:
                 continue
+            if "ratio" in sli and "op" in obj:
+                self.unmapped(doc, path + ("op",), (
+                    f"op {obj['op']} compares threshold metrics (OpenSLO); a ratio objective is "
+                    "met while good/total is at least the target"))
+            if self._timeslices and "ratio" in sli:
+                sli = self._timeslice_gauge(doc, spec, obj, path, sli, sli_notes)
             for key in ("timeSliceTarget", "timeSliceWindow"):
-                if key in obj:
+                if key in obj and "gauge" not in sli:
                     self.unmapped(doc, path + (key,), "sre-gen does not budget by time slices")
             out: dict = {"name": name}
             description = spec.get("description") or meta.get("displayName")
@@ -314,6 +325,45 @@ class _Service:
                                  "SLO skipped")
         return None, notes
 
+    def _timeslice_gauge(self, doc: Located, spec: dict, obj: dict, path: tuple, sli: dict,
+                         notes: dict) -> dict:
+        """A Timeslices objective over a ratio SLI -> a gauge SLI: at every rule evaluation, the
+        good ratio over the slice window is compared with ``timeSliceTarget``; the objective is
+        the share of good slices. Unchanged (the budgeting method listed) when the objective has
+        no usable slice target or window."""
+        from sre_gen.durations import format_duration, num
+
+        target, seconds = obj.get("timeSliceTarget"), _slice_seconds(obj.get("timeSliceWindow"))
+        try:
+            target = source.number(target)
+        except (ValueError, ArithmeticError, TypeError):
+            target = None
+        if target is None or not 0 < target <= 1 or seconds is None:
+            self.unmapped(doc, ("spec", "budgetingMethod"), (
+                "budgetingMethod Timeslices needs an objective's timeSliceTarget in (0, 1] and a "
+                "timeSliceWindow: imported as Occurrences"))
+            return sli
+        window = format_duration(seconds)
+        ratio = sli["ratio"]
+        key = "good" if "good" in ratio else "errors"
+        good, total = (_events_query(ratio[key], seconds), _events_query(ratio["total"], seconds))
+        query = f"({good}) / ({total})" if key == "good" else f"1 - ({good}) / ({total})"
+        if seconds != 60:
+            self.unmapped(doc, path + ("timeSliceWindow",), (
+                f"time slices of {window}: sre-gen judges the trailing {window} at every rule "
+                "evaluation (1m), so slices overlap; a slice of 1m, the evaluation interval, "
+                "gives disjoint slices"))
+        for sub in [k for k in notes if k[:2] == ("sli", "ratio")]:
+            del notes[sub]
+        notes[("sli", "gauge")] = [
+            f"OpenSLO Timeslices ({doc.mark(('spec', 'budgetingMethod'))}): a slice is good "
+            f"when its good ratio over {window} is >= {num(target)} (timeSliceTarget); the "
+            "objective is the share of good slices,",
+            "one slice per rule evaluation (the trailing window). rate() over the slice needs "
+            "two samples in it: scrape more often than every " + window + ". A slice without "
+            "traffic (0/0) is neither good nor bad."]
+        return {"gauge": {"query": query, "op": ">=", "threshold": target}}
+
     def _query(self, doc: Located, path: tuple, metric) -> str | None:
         ms = (metric or {}).get("metricSource") if isinstance(metric, dict) else None
         if not isinstance(ms, dict):
@@ -463,3 +513,26 @@ class _Service:
 def _short(text: str) -> str:
     text = " ".join(text.split())
     return repr(text if len(text) <= 40 else text[:37] + "...")
+
+
+def _slice_seconds(value) -> int | None:
+    """OpenSLO's timeSliceWindow: a number of minutes, or a duration (s, m, h, d)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value * 60
+    m = _DURATION.match(str(value)) if isinstance(value, str) else None
+    if m is None or m.group(2) not in "smhd" or int(m.group(1)) <= 0:
+        return None
+    return int(m.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]
+
+
+def _events_query(src: dict, window: int) -> str:
+    """Events per second over ``window`` seconds of an imported event source (``metric`` +
+    ``selector``, or a query with ``{{window}}``)."""
+    from sre_gen import promql
+    from sre_gen.durations import format_duration
+    from sre_gen.spec.values import metric_selector
+
+    if "query" in src:
+        return promql.render_window(src["query"], window)
+    sel = metric_selector(src["metric"], src.get("selector"))
+    return f"sum(rate({promql.selector(sel)}[{format_duration(window)}]))"

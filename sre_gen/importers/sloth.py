@@ -17,7 +17,10 @@ Mapping (Sloth's own types, pkg/prometheus/api/v1 and pkg/kubernetes/api/sloth/v
   ``page_alert``/``ticket_alert`` ``labels.severity`` -> the tiers' severity, their other labels and
   annotations -> the page or ticket tiers' labels/annotations (plus ``sloth_severity``);
   ``disable`` -> alerting.tiers without those tiers;
-- ``sli.plugin`` and SLO plugins run Go code: not imported (listed).
+- ``sli.plugin``: Sloth's published SLI plugins are known (``sloth_plugins``: the query each
+  returns for its options, validated and escaped), and ``--sloth-rules`` reads any plugin's query
+  back from the rules Sloth generated; another plugin runs Go code: not imported (listed), as are
+  SLO plugins.
 """
 
 from __future__ import annotations
@@ -123,6 +126,7 @@ class _Service:
                 out.unmapped.append(doc.unmapped(root + (plug,), (
                     "Sloth SLO plugins are Go code sre-gen does not run; sre-gen's own rules "
                     "cover the core ones (SLI, metadata and alert rules; budgetExhausted alert)")))
+        self._service_labels = body.get("labels") if isinstance(body.get("labels"), dict) else {}
         for i, slo in enumerate(body.get("slos") or ()):
             if isinstance(slo, dict):
                 self._slo(doc, root + ("slos", i), slo, keys, body["service"])
@@ -157,8 +161,10 @@ class _Service:
         elif name != raw_name:
             out.unmapped.append(doc.unmapped(path + ("name",), (
                 f"SLO name {raw_name!r} is not an sre-gen name: imported as {name!r}")))
+        slo_labels = slo.get("labels") if isinstance(slo.get("labels"), dict) else {}
         sli = self._sli(doc, path + ("sli",), slo.get("sli"), keys,
-                        self.plugin_queries.get((service, raw_name)))
+                        self.plugin_queries.get((service, raw_name)),
+                        {**self._service_labels, **slo_labels})
         if sli is None:
             return
         try:
@@ -197,7 +203,7 @@ class _Service:
         self._pending = {}
 
     def _sli(self, doc: Located, path: tuple, sli, keys: dict,
-             recovered: tuple[str, str] | None = None) -> dict | None:
+             recovered: tuple[str, str] | None = None, labels: dict | None = None) -> dict | None:
         out = self.out
         self._pending = {}
         if not isinstance(sli, dict):
@@ -224,6 +230,10 @@ class _Service:
                                   "total": source.event_source(tot)}}
         raw = sli.get("raw")
         plugin = sli.get("plugin") if isinstance(sli.get("plugin"), dict) else None
+        if plugin is not None and recovered is None:
+            recovered = self._known_plugin(doc, path + ("plugin",), plugin, labels or {})
+            if recovered is False:
+                return None
         if plugin is not None and recovered is not None:
             raw = {keys["error_ratio_query"]: recovered[0]}
         if isinstance(raw, dict) and isinstance(raw.get(keys["error_ratio_query"]), str):
@@ -231,7 +241,7 @@ class _Service:
             origin = (f"imported from {doc.mark(path + ('raw', keys['error_ratio_query']))}: "
                       "Sloth's raw error ratio.") if plugin is None or recovered is None else (
                 f"SLI plugin {plugin.get('id', '')!r} ({doc.mark(path + ('plugin',))}): its "
-                f"error ratio as Sloth generated it, {recovered[1]}.")
+                f"error ratio {recovered[1]}.")
             self._pending[("sli", "ratio")] = [
                 origin,
                 "sre-gen has no error-ratio SLI: errors is the ratio (NaN, from no traffic, "
@@ -249,6 +259,28 @@ class _Service:
             return None
         out.unmapped.append(doc.unmapped(path, "no events, raw or plugin SLI: SLO skipped"))
         return None
+
+    def _known_plugin(self, doc: Located, path: tuple, plugin: dict, labels: dict):
+        """(query, origin) of a plugin in sre-gen's catalogue of Sloth's published plugins; None
+        when the plugin is not in it; False when its options are refused (listed)."""
+        from sre_gen.importers import sloth_plugins
+
+        known = sloth_plugins.CATALOGUE.get(str(plugin.get("id", "")))
+        if known is None:
+            return None
+        options = plugin.get("options") if plugin.get("options") is not None else {}
+        try:
+            if not isinstance(options, dict):
+                raise sloth_plugins.PluginError(None, "options must be a mapping")
+            query = sloth_plugins.query(known, options, labels)
+        except sloth_plugins.PluginError as exc:
+            where = path + ("options", exc.option) if exc.option in (
+                options if isinstance(options, dict) else {}) else path
+            self.out.unmapped.append(doc.unmapped(where, (
+                f"SLI plugin {known.id!r}: {exc}: SLO skipped")))
+            return False
+        return query, (f"as the plugin returns it for these options (sre-gen's catalogue of "
+                       f"Sloth's plugins; its query from {known.source})")
 
     def _alerting(self, doc: Located, path: tuple, alerting: dict, keys: dict,
                   slo: str) -> dict:
@@ -396,7 +428,7 @@ def _plugin_queries(files: list[Located]) -> dict[tuple[str, str], tuple[str, st
         if not others or any(_norm(template.replace("{{window}}", w)) != _norm(windows[w][0])
                              for w in others):
             continue
-        out[key] = (template, f"read from {windows['5m'][1]}")
+        out[key] = (template, f"as Sloth generated it, read from {windows['5m'][1]}")
     return out
 
 

@@ -46,12 +46,13 @@ def iter_test_files(service: Service, whole_rule_files: bool = True):
     order = [g.name for g in recording] + [g.name for g in rules.alerting_groups(service)]
     quiet = _quiet_series(service, recording) if whole_rule_files else []
     parts = [lambda: sections.section_test_files(service, alerts)]
-    parts += [lambda slo=slo: slo_proofs.slo_test_files(service, slo, alerts)
+    scoped = not whole_rule_files  # a proof may then run without a rule whose series it feeds
+    parts += [lambda slo=slo: slo_proofs.slo_test_files(service, slo, alerts, scoped)
               for slo in service.slos]
     if service.chaos is not None:
         from sre_gen.proofs import chaos as chaos_proofs
 
-        parts.append(lambda: chaos_proofs.chaos_test_files(service, alerts))
+        parts.append(lambda: chaos_proofs.chaos_test_files(service, alerts, scoped))
     for part in parts:
         for f in part():
             f.group_order = order

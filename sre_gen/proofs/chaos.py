@@ -51,9 +51,9 @@ class ChaosSloProof:
     """The group of one affected SLO in an experiment's test file."""
 
     def __init__(self, service: Service, experiment: ChaosExperiment,
-                 outcome: ex.SloOutcome, alerts: list[Rule]):
+                 outcome: ex.SloOutcome, alerts: list[Rule], scoped: bool = False):
         self.service, self.e, self.o = service, experiment, outcome
-        self.t = SloTests(service, outcome.slo, alerts)
+        self.t = SloTests(service, outcome.slo, alerts, scoped)
         self.every = service.settings.evaluation_interval
         self.ratio = Fraction(outcome.impact.error_ratio)
         t = self.t
@@ -61,7 +61,7 @@ class ChaosSloProof:
         while t.guard is not None and per_sample < 5 * t.guard * t.step:
             per_sample *= 10
         traffic = Fraction(per_sample, t.step)
-        self.choice = choose_feed(service, outcome.slo, traffic)
+        self.choice = choose_feed(service, outcome.slo, traffic, scoped)
         if self.choice.burn is None:
             raise Untestable(self.choice.untested_reason)
         if not isinstance(self.choice.recorded, CounterFeed):
@@ -256,7 +256,7 @@ class ChaosSloProof:
 
 
 def experiment_file(service: Service, experiment: ChaosExperiment,
-                    alerts: list[Rule]) -> pm.PromtoolFile:
+                    alerts: list[Rule], scoped: bool = False) -> pm.PromtoolFile:
     f = pm.PromtoolFile(path=cv.promtool_chaos_test_file(experiment.name),
                         evaluation_interval=service.settings.evaluation_interval)
     f.comments = [
@@ -268,17 +268,20 @@ def experiment_file(service: Service, experiment: ChaosExperiment,
     ]
     for outcome in ex.outcomes(service, experiment):
         try:
-            proof = ChaosSloProof(service, experiment, outcome, alerts)
+            proof = ChaosSloProof(service, experiment, outcome, alerts, scoped)
             group, untested = proof.group()
         except Untestable as exc:
             f.untested.append(f"chaos {experiment.name} on SLO {outcome.slo.name} ({exc})")
             continue
         f.groups.append(group)
+        ids = dict(proof.t.slo_ids)  # rules whose series this SLO's group feeds
+        f.left_out += [(record, ids) for record in proof.choice.left_out]
         f.untested.extend(untested)
     return f
 
 
-def chaos_test_files(service: Service, alerts: list[Rule]) -> list[pm.PromtoolFile]:
+def chaos_test_files(service: Service, alerts: list[Rule],
+                     scoped: bool = False) -> list[pm.PromtoolFile]:
     if service.chaos is None:
         return []
-    return [experiment_file(service, e, alerts) for e in service.chaos.experiments]
+    return [experiment_file(service, e, alerts, scoped) for e in service.chaos.experiments]

@@ -10,7 +10,10 @@ Three feeds:
   (``slo:sli_errors:rate5m`` / ``slo:sli_total:rate5m``, as printed: at most 12 significant
   digits, and the model reads the same numbers) are fed in place of the rules' output:
   the rules record nothing when their raw inputs are absent. Windows the rules compute from raw
-  queries are fed too (request-weighted averages of the scenario).
+  queries are fed too (request-weighted averages of the scenario). An errors/total SLI whose
+  inputs cannot be synthesised records 0 errors without inputs (``or vector(0)``): its proofs
+  run without the rules that read its raw queries (``FeedChoice.left_out``), which only
+  ``sre-gen test``'s scoped rules allow (``proofs.scoped``).
 - ``GaugeFeed``: gauge SLIs given as ``metric`` or ``sum|avg|max|min(metric)``: the gauge is fed.
 
 A scenario is a list of ``Phase``s: traffic (events/s) and error ratio over ``[start, end)``.
@@ -415,6 +418,9 @@ class FeedChoice:
     recorded: Feed | None  # feed of the recorded-series tests
     why: str  # one line for the file comment
     untested_reason: str = ""
+    # records of the SLO's own rules the fed series stand in for: the proofs run without those
+    # rules (their output would collide with the fed series), ``PromtoolFile.left_out``
+    left_out: tuple[str, ...] = ()
 
 
 def counter_step(service: Service) -> int:
@@ -506,8 +512,12 @@ def _counter_series(slo: SLO, base: int) -> tuple[list[CounterSeries], bool] | N
     return out, sli.events_are_good
 
 
-def choose_feed(service: Service, slo: SLO, traffic: Fraction) -> FeedChoice:
-    """How this SLO's tests feed its SLI (``traffic``: the scenarios' top events/s)."""
+def choose_feed(service: Service, slo: SLO, traffic: Fraction,
+                scoped: bool = False) -> FeedChoice:
+    """How this SLO's tests feed its SLI (``traffic``: the scenarios' top events/s).
+    ``scoped``: each proof runs with only the rules it reads (``proofs.scoped``, what
+    ``sre-gen test`` does by default), so a rule can be left out (``FeedChoice.left_out``);
+    else the proofs read the whole rule files (settings.writePromtoolTests)."""
     st = service.settings
     sli = slo.sli
     if isinstance(sli, GaugeSLI):
@@ -549,7 +559,27 @@ def choose_feed(service: Service, slo: SLO, traffic: Fraction) -> FeedChoice:
             "compute from the raw queries) in place of the queries' inputs, which sre-gen cannot "
             "synthesise; the rules record nothing without those inputs, so the fed series stand "
             "in for them. The raw queries themselves are not exercised."))
-    reason = ("raw-PromQL errors/total SLI whose queries are not sum(rate(<selector>"
-              "[{{window}}])): its base rule records 0 (`or vector(0)`) without inputs, so the "
-              "base series cannot be fed in its place; add promtool tests next to the spec")
+    if isinstance(sli, RatioSLI) and scoped:
+        raw_windows = tuple(w for w in slo_windows(slo, st)
+                            if w != st.base_window and is_raw(w, slo, st))
+        f = BaseFeed(service, slo, raw_windows, st.evaluation_interval, gauge=False)
+        # every rule that reads the raw queries: the errors one records 0 without inputs
+        # (`or vector(0)`), and a query may itself return a value without inputs (Sloth's
+        # plugins' `OR on() vector(0)`), so none of them is left to record beside the fed series
+        left_out = (cv.sli_errors(st.base_window), cv.sli_total(st.base_window),
+                    *(cv.sli_error_ratio(w) for w in raw_windows))
+        return FeedChoice(burn=f, recorded=f, left_out=left_out, why=(
+            "Errors/total SLI whose inputs sre-gen cannot synthesise (raw PromQL): the tests "
+            "feed the recorded base series (and the windows the rules compute from the raw "
+            "queries) in place of the queries' inputs, and run without the rules that read the "
+            "raw queries (" + ", ".join(left_out) + "): the errors rule records 0 (`or "
+            "vector(0)`) without inputs, and a query may return a value without inputs, which "
+            "would collide with the fed series. Everything downstream (windows, budget, burn "
+            "rates, alerts) is proved; the raw queries themselves are not exercised here (see "
+            "<slo>.queries.yaml)."))
+    reason = ("errors/total SLI whose queries are not sum(rate(<selector>[{{window}}])): "
+              "its base rule records 0 (`or vector(0)`) without inputs, so the "
+              "base series cannot be fed in its place while the tests read the whole rule files "
+              "(settings.writePromtoolTests); without writePromtoolTests, sre-gen test proves "
+              "these alerts with that rule left out")
     return FeedChoice(burn=None, recorded=None, why="", untested_reason=reason)

@@ -82,6 +82,9 @@ class PromtoolFile:
     group_order: list[str] = field(default_factory=list)  # recording groups, then alerting
     # None: the service's plain rule files next to the tests folder (the written tests)
     rule_files: list[str] | None = None
+    # recording rules the tests run without, (record, identity labels): the file feeds their
+    # series itself (``inputs.FeedChoice.left_out``); only scoped proofs can leave one out
+    left_out: list[tuple[str, dict[str, str]]] = field(default_factory=list)
 
     def render(self) -> str:
         from sre_gen.output import yamlfmt
@@ -256,6 +259,41 @@ def counter_selector(query: str, window: int) -> MetricSelector | None:
             int(ms.range.total_seconds()) != window:
         return None
     return _selector(ms.vector_selector)
+
+
+def rate_ratio_selectors(query: str) -> list[MetricSelector] | None:
+    """The counters of ``(sum(rate(<a>[w]))) / (sum(rate(<b>[w])))``, optionally ``1 - `` that
+    (an imported OpenSLO Timeslices SLI), else None: with both counters flat it is 0/0, NaN."""
+    import promql_parser
+
+    def bare(node):
+        while isinstance(node, promql_parser.ParenExpr):
+            node = node.expr
+        return node
+
+    try:
+        node = bare(promql_parser.parse(query))
+    except Exception:  # noqa: BLE001
+        return None
+    if isinstance(node, promql_parser.BinaryExpr) and str(node.op) == "-" and \
+            node.modifier is None and isinstance(node.lhs, promql_parser.NumberLiteral):
+        node = bare(node.rhs)
+    if not isinstance(node, promql_parser.BinaryExpr) or str(node.op) != "/" or \
+            node.modifier is not None:
+        return None
+    out = []
+    for side in (node.lhs, node.rhs):
+        side = bare(side)
+        window = None
+        if isinstance(side, promql_parser.AggregateExpr) and \
+                isinstance(side.expr, promql_parser.Call) and side.expr.args and \
+                isinstance(side.expr.args[0], promql_parser.MatrixSelector):
+            window = int(side.expr.args[0].range.total_seconds())
+        sel = counter_selector(str(side), window) if window else None
+        if sel is None:
+            return None
+        out.append(sel)
+    return out
 
 
 def gauge_selector(query: str) -> tuple[MetricSelector, str] | None:

@@ -8,9 +8,12 @@ needs the rules its tests assert on (each alert of an ``alert_rule_test``, each 
 alert's raw PromQL may read SLO recordings; ``ALERTS{alertname=...}`` reads that alert): a
 selector reads a recording rule when the names agree and no matcher contradicts the rule's static
 labels. The result of a kept rule depends only on its inputs and on kept rules, so it is what the
-whole rule set computes. Kept rules are copied unchanged, in their groups (same name, interval and
-order), from the checked-in files (``recording-rules.yaml`` + ``alerting-rules.yaml``, else the
-PrometheusRule's ``spec.groups``), so the rules proved are the rules deployed.
+whole rule set computes. A test file may name rules to leave out (``PromtoolFile.left_out``): it
+feeds their series itself, in place of an output sre-gen cannot drive (a raw errors query's
+``or vector(0)``); those are neither kept nor followed. Kept rules are copied unchanged, in their
+groups (same name, interval and order), from the checked-in files (``recording-rules.yaml`` +
+``alerting-rules.yaml``, else the PrometheusRule's ``spec.groups``), so the rules proved are the
+rules deployed.
 """
 
 from __future__ import annotations
@@ -129,18 +132,26 @@ class Scope:
                       else [c for cs in self.records.values() for c in cs])
         return [rid for rid, labels in candidates if _may_match(matchers, labels)]
 
-    def needed_ids(self, alertnames: set[str], exprs: list[str]) -> set[tuple[int, int]]:
+    def left_out(self, records: list[tuple[str, dict[str, str]]]) -> set[tuple[int, int]]:
+        """The recording rules named by ``records``, (record, labels): a rule of that record
+        whose static labels include every one of ``labels``."""
+        return {rid for name, labels in records for rid, have in self.records.get(name, ())
+                if all(have.get(k) == v for k, v in labels.items())}
+
+    def needed_ids(self, alertnames: set[str], exprs: list[str],
+                   drop: set[tuple[int, int]] = frozenset()) -> set[tuple[int, int]]:
         """The rules (group index, rule index) that tests asserting on ``alertnames`` and
-        evaluating ``exprs`` need."""
-        keep = {rid for a in alertnames for rid in self.alerts.get(a, ())}
+        evaluating ``exprs`` need, without the rules ``drop`` (whose series the tests feed:
+        neither kept nor followed)."""
+        keep = {rid for a in alertnames for rid in self.alerts.get(a, ())} - drop
         for expr in exprs:
             for name, matchers in _reads(expr):
-                keep.update(self._targets(name, matchers))
+                keep.update(set(self._targets(name, matchers)) - drop)
         todo = sorted(keep)
         while todo:
             for name, matchers in self._rule_reads(todo.pop()):
                 for rid in self._targets(name, matchers):
-                    if rid not in keep:
+                    if rid not in keep and rid not in drop:
                         keep.add(rid)
                         todo.append(rid)
         return keep
@@ -157,7 +168,8 @@ class Scope:
     def needed_by(self, f) -> set[tuple[int, int]]:
         """The rules a test file (``proofs.model.PromtoolFile``) needs."""
         return self.needed_ids({t["alertname"] for g in f.groups for t in g.alert_tests},
-                               [t["expr"] for g in f.groups for t in g.expr_tests])
+                               [t["expr"] for g in f.groups for t in g.expr_tests],
+                               self.left_out(list(getattr(f, "left_out", ()))))
 
 
 def _dump(groups: list[dict]) -> str:

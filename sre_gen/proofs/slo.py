@@ -63,7 +63,9 @@ class SloTests(RecordedProofs, PeriodProofs, TierProofs, GroupProofs):
     """The proofs of one SLO: the shared state and model queries here; each file's tests
     in its own mixin (``slo_recorded``, ``slo_period``, ``slo_tiers``)."""
 
-    def __init__(self, service: Service, slo: SLO, alerts: list[Rule]):
+    def __init__(self, service: Service, slo: SLO, alerts: list[Rule], scoped: bool = False):
+        """``scoped``: the proofs run with only the rules they read (``proofs.scoped``), so a
+        rule whose series they feed can be left out (``inputs.choose_feed``)."""
         self.service, self.slo = service, slo
         self.st = service.settings
         self.interval = self.st.evaluation_interval
@@ -99,7 +101,7 @@ class SloTests(RecordedProofs, PeriodProofs, TierProofs, GroupProofs):
                 self.untestable[tier.name] = str(exc)
         self.step = counter_step(service)
         self.traffic = self._traffic()
-        self.choice = choose_feed(service, slo, self.traffic)
+        self.choice = choose_feed(service, slo, self.traffic, scoped)
         if self.group:
             self.choice = replace(self.choice, burn=with_group(self.choice.burn, self.group),
                                   recorded=with_group(self.choice.recorded, self.group))
@@ -301,6 +303,9 @@ class SloTests(RecordedProofs, PeriodProofs, TierProofs, GroupProofs):
             return [f]
         main = self.main_file()
         out = [main]
+        queries = self.queries_file()
+        if queries is not None:
+            out.append(queries)
         period = self.period_file()
         if period is not None:
             out.append(period)
@@ -314,7 +319,16 @@ class SloTests(RecordedProofs, PeriodProofs, TierProofs, GroupProofs):
                 out.append(self.tier_file(tier))
             except Untestable as exc:
                 main.untested.append(f"{self.burn[tier.name].alert} tier {tier.name} ({exc})")
+        left_out = self.left_out()
+        for f in out:
+            if f is not queries:
+                f.left_out = list(left_out)
         return out
+
+    def left_out(self) -> list[tuple[str, dict[str, str]]]:
+        """The SLO's rules its fed proofs run without (``FeedChoice.left_out``)."""
+        ids = dict(self.slo_ids)
+        return [(record, ids) for record in self.choice.left_out]
 
     def _header(self, title: str) -> list[str]:
         slo = self.slo
@@ -329,5 +343,6 @@ class SloTests(RecordedProofs, PeriodProofs, TierProofs, GroupProofs):
         return [self.choice.why, f"Inputs: {feed.describe()}."]
 
 
-def slo_test_files(service: Service, slo: SLO, alerts: list[Rule]) -> list[pm.PromtoolFile]:
-    return SloTests(service, slo, alerts).files()
+def slo_test_files(service: Service, slo: SLO, alerts: list[Rule],
+                   scoped: bool = False) -> list[pm.PromtoolFile]:
+    return SloTests(service, slo, alerts, scoped).files()

@@ -48,10 +48,28 @@ class RecordedProofs:
                                   "the SLI's raw PromQL)")
         if self.guard is not None and self.tiers:
             f.groups.append(self.guard_group(feed))
-        if isinstance(feed, BaseFeed):
+        if isinstance(feed, BaseFeed) and not self.choice.left_out:
             wiring = self.wiring_group()
             if wiring is not None:
                 f.groups.append(wiring)
+        return f
+
+    def queries_file(self) -> pm.PromtoolFile | None:
+        """``<slo>.queries.yaml``: the wiring group of an SLO whose other proofs run without a
+        rule (``FeedChoice.left_out``): this one feeds the queries' inputs, so it needs that
+        rule, and a test file has one set of rules."""
+        if not self.choice.left_out:
+            return None
+        wiring = self.wiring_group()
+        if wiring is None:
+            return None
+        f = pm.PromtoolFile(path=f"{cv.PROMTOOL_TESTS_DIR}/{self.slo.name}.queries.yaml",
+                            evaluation_interval=self.interval)
+        f.comments = self._header(f"SLO {self.slo.name}") + [
+            "This file: the SLI queries' own rules read their inputs (the other proofs of this "
+            "SLO feed the recorded base series and run without the rules recording "
+            + ", ".join(self.choice.left_out) + ")."]
+        f.groups.append(wiring)
         return f
 
     def wiring_group(self) -> pm.Group | None:
@@ -401,7 +419,7 @@ class RecordedProofs:
             sel = pm.counter_selector(sli.query, self.base)
             labels = labels_for(sel) if sel is not None else None
             if labels is None:
-                return None
+                return self._unknown_ratio_inputs(n)
             series = pm.series_text(sel.metric, labels)
             return [(series, " ".join(["NaN"] * n))], f"{series} is NaN at every sample"
         good, total = (pm.counter_selector(promql.render_window(src.query, self.base), self.base)
@@ -413,6 +431,24 @@ class RecordedProofs:
         series = pm.series_text(total.metric, labels)
         return ([(series, f"0+{show(self.traffic * 60)}x{n - 1}")],
                 f"{series} counts {self._rate(self.traffic)}, no good-events series exists")
+
+    def _unknown_ratio_inputs(self, n: int) -> tuple[list, str] | None:
+        """A gauge that is a ratio of two counters' rates (``pm.rate_ratio_selectors``): both
+        counters flat, so the ratio is 0/0, NaN: no number to judge (a time slice without
+        traffic)."""
+        from sre_gen.proofs.feed import labels_for
+
+        sels = pm.rate_ratio_selectors(self.slo.sli.query)
+        inputs: dict[str, str] = {}
+        for sel in sels or ():
+            labels = labels_for(sel)
+            if labels is None:
+                return None
+            inputs[pm.series_text(sel.metric, labels)] = f"100x{n - 1}"
+        if not inputs:
+            return None
+        return (list(inputs.items()), f"{' and '.join(inputs)} stay at 100: the ratio of their "
+                "rates is 0/0, NaN")
 
     def guard_group(self, feed: Feed) -> pm.Group:
         E = self.interval

@@ -19,9 +19,9 @@ from sre_gen.spec import load_service
 DATA = Path(__file__).resolve().parents[1] / "data" / "importers"
 SLOTH = sorted((DATA / "sloth").glob("*.yml"))
 OPENSLO = sorted((DATA / "openslo").glob("*.yaml"))
-# Inputs with nothing sre-gen can import (exit 3, the reasons listed): the plugin SLI is Go
-# code; OpenSLO's two time-slice examples read the same placeholder query (Any) as good and total.
-NOTHING = {"plugin-getting-started.yml", "ratio-timeslices.yaml", "timeslices-slo.yaml"}
+# Inputs with nothing sre-gen can import (exit 3, the reasons listed): OpenSLO's two time-slice
+# examples read the same placeholder query (Any) as good and total.
+NOTHING = {"ratio-timeslices.yaml", "timeslices-slo.yaml"}
 UNMAPPED = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+):(?P<col>\d+): (?P<path>\S+): not imported: "
                       r"(?P<why>.+)$")
 
@@ -122,12 +122,26 @@ def test_count_minus_bucket_becomes_a_latency_sli(tmp_path: Path) -> None:
     assert latency.sli.threshold_seconds == Decimal("0.4")
 
 
-def test_plugin_sli_is_reported_not_dropped(tmp_path: Path) -> None:
-    path = DATA / "sloth" / "plugin-getting-started.yml"
-    result = _import("sloth", [path], tmp_path)
+def test_unknown_plugin_sli_is_reported_not_dropped(tmp_path: Path) -> None:
+    path = tmp_path / "plugin.yml"
+    path.write_text((DATA / "sloth" / "plugin-getting-started.yml").read_text().replace(
+        '"getting_started_availability"', '"my_own_availability"'))
+    result = _import("sloth", [path], tmp_path / "out")
     assert result.exit_code == 3
     assert (f"{path.as_posix()}:13:7: slos[0].sli.plugin: not imported: SLI plugin "
-            "'getting_started_availability' is Go code") in result.stderr
+            "'my_own_availability' is Go code") in result.stderr
+
+
+def test_known_plugin_sli_imports_without_sloth_rules(tmp_path: Path) -> None:
+    path = DATA / "sloth" / "plugin-getting-started.yml"
+    result = _import("sloth", [path], tmp_path)
+    assert result.exit_code == 0, result.output
+    (slo,) = load_service(tmp_path / "myservice.yaml").slos
+    assert slo.sli.events.query.startswith("(sum(rate(http_request_duration_seconds_count{ "
+                                           'f1="v1",f2="v2",job="myservice",code=~"(5..|429)" '
+                                           "}[{{window}}]))")
+    assert "examples/plugins/getting-started/availability/plugin.go" in \
+        (tmp_path / "myservice.yaml").read_text()
 
 
 @pytest.mark.slow
@@ -211,7 +225,13 @@ def test_timeslices_and_calendar_windows_are_reported(tmp_path: Path) -> None:
     got = {(int(u["line"]), u["path"], u["why"].split(":")[0]) for u in _unmapped(result.stderr)}
     assert (28, "spec.timeWindow[0]", "calendar windows are not supported (sre-gen's windows "
             "roll)") in got
-    assert (33, "spec.budgetingMethod", "budgetingMethod Timeslices") in got
+    # the placeholder query Any (good == total) is refused: the SLOs are skipped
+    assert (17, "spec.indicator.spec.ratioMetric.good",
+            "the good and total queries are the same ('Any')") in got
+    result = _import("openslo", [DATA / "openslo" / "ratio-timeslices.yaml"], tmp_path)
+    assert result.exit_code == 3
+    got = {(int(u["line"]), u["path"], u["why"].split(":")[0]) for u in _unmapped(result.stderr)}
+    assert (30, "spec.budgetingMethod", "budgetingMethod RatioTimeslices") in got
 
 
 def test_a_document_of_another_kind_exits_3(tmp_path: Path) -> None:
