@@ -93,11 +93,21 @@ OVERVIEW = ("overview",)
 
 # ---- entry point --------------------------------------------------------------------------------
 def build(service: Service, ctx: object) -> dict[str, str]:
-    return {
-        cv.dashboard_file(service.name, cv.SLO_DASHBOARD): render(slo_dashboard(service)),
-        cv.dashboard_file(service.name, cv.GOLDEN_DASHBOARD): render(golden_dashboard(service)),
-        cv.dashboard_provisioning_file(service.name): provisioning(service),
-    }
+    files = {cv.dashboard_file(service.name, cv.SLO_DASHBOARD): render(slo_dashboard(service))}
+    if has_golden_dashboard(service):
+        files[cv.dashboard_file(service.name, cv.GOLDEN_DASHBOARD)] = \
+            render(golden_dashboard(service))
+    files[cv.dashboard_provisioning_file(service.name)] = provisioning(service)
+    return files
+
+
+def has_golden_dashboard(service: Service) -> bool:
+    """The golden-signals dashboard is written when it shows something the SLO dashboard does
+    not: golden signals, the HPA, or alerts that are not an SLO's (custom, security, backups,
+    capacity, regions: their dashboard_url points at it). A service with SLOs alone gets none."""
+    if service.golden_signals or service.autoscaling is not None:
+        return True
+    return any(not (rule.kind or "").startswith("slo-") for rule in _all_alerts(service))
 
 
 RENDER_WIDTH = 100
@@ -206,7 +216,8 @@ def slo_dashboard(service: Service) -> dict[str, Any]:
         g, service, cv.SLO_DASHBOARD, f"{service.name} / SLOs",
         f"SLOs of {service.name}: SLI vs objective, error budget remaining and burn-down, burn "
         "rate per alert window and alerts, from the recording rules sre-gen generates.",
-        panels, SLO_TIME_RANGE, other=(cv.GOLDEN_DASHBOARD, "Golden signals"),
+        panels, SLO_TIME_RANGE,
+        other=(cv.GOLDEN_DASHBOARD, "Golden signals") if has_golden_dashboard(service) else None,
         variables=[_group_template(g, service, slo, label, name)
                    for (slo_name, label), name in variables.items()
                    for slo in service.slos if slo.name == slo_name])
@@ -268,7 +279,9 @@ def _slo_about(service: Service) -> str:
                            ("While error budgets are healthy", policy.budget_healthy_actions)):
         if actions:
             lines += ["", f"**{title}:**", ""] + [f"- {md(a)}" for a in actions]
-    lines += ["", _md_links(service, cv.GOLDEN_DASHBOARD, "Golden signals dashboard")]
+    lines += ["", _md_links(service, cv.GOLDEN_DASHBOARD, "Golden signals dashboard")
+              if has_golden_dashboard(service) else
+              f"[Runbooks]({_md_url(_url(service.runbook_base_url))})"]
     return "\n".join(lines).strip("\n")
 
 
@@ -615,18 +628,18 @@ def _grafanalib() -> Any:
 
 
 def _dashboard(g: Any, service: Service, kind: str, title: str, purpose: str, panels: list[Any],
-               time_range: tuple[str, str], other: tuple[str, str],
+               time_range: tuple[str, str], other: tuple[str, str] | None,
                variables: list[Any] = ()) -> dict[str, Any]:
     from sre_gen.compile import grafana_fixups
 
-    other_kind, other_title = other
-    links = [
-        _link(g, other_title, _url(cv.dashboard_url("", service.name, other_kind)),
-              icon="dashboard", dashboard=True,
-              tooltip=f"The {other_title.lower()} dashboard of {service.name}"),
-        _link(g, "Runbooks", _url(service.runbook_base_url), icon="doc",
-              tooltip=f"Runbooks of {service.name}'s alerts"),
-    ]
+    links = []
+    if other is not None:
+        other_kind, other_title = other
+        links.append(_link(g, other_title, _url(cv.dashboard_url("", service.name, other_kind)),
+                           icon="dashboard", dashboard=True,
+                           tooltip=f"The {other_title.lower()} dashboard of {service.name}"))
+    links.append(_link(g, "Runbooks", _url(service.runbook_base_url), icon="doc",
+                       tooltip=f"Runbooks of {service.name}'s alerts"))
     annotation = {
         "name": "Firing alerts",
         "datasource": dict(DATASOURCE),

@@ -932,3 +932,24 @@ def test_what_grafana_fills_in_is_not_written(spec):
             for key, value in grafana_fixups.TIMESERIES_CUSTOM_DEFAULTS.items():
                 if panel["type"] == "timeseries":
                     assert custom.get(key, object()) != value, (rel, panel["title"], key)
+
+
+def test_a_service_with_slos_alone_gets_no_golden_signals_dashboard():
+    """The golden-signals dashboard shows golden signals, the HPA and the alerts that are not an
+    SLO's (their dashboard_url points at it); without any, it would be an empty page, so it is
+    not written and nothing links to it. One custom alert brings it back."""
+    import dataclasses
+
+    minimal = load_service(ROOT / "tests" / "data" / "minimal-spec.yaml", "minimal-spec.yaml")
+    files = dashboards.build(minimal, None)
+    assert cv.dashboard_file("checkout", cv.GOLDEN_DASHBOARD) not in files
+    slo = files[cv.dashboard_file("checkout", cv.SLO_DASHBOARD)]
+    assert cv.dashboard_uid("checkout", cv.GOLDEN_DASHBOARD) not in slo
+    assert "olden" not in slo and '"title": "Runbooks"' in slo
+    example = load_service(SPECS[0], SPECS[0].name)
+    assert example.custom_alerts
+    mixed = dataclasses.replace(minimal, custom_alerts=example.custom_alerts[:1])
+    files = dashboards.build(mixed, None)
+    assert cv.dashboard_file("checkout", cv.GOLDEN_DASHBOARD) in files
+    assert cv.dashboard_uid("checkout", cv.GOLDEN_DASHBOARD) in \
+        files[cv.dashboard_file("checkout", cv.SLO_DASHBOARD)]

@@ -142,7 +142,9 @@ def tsc_errors(require_tool, tmp_path_factory) -> dict[str, list[str]]:
 @pytest.mark.slow
 def test_generated_dashboards_type_check_against_grafana_types(tsc_errors):
     names = list(_dashboards())
-    assert len(names) >= 2 * len(SPECS)
+    services = [load_service(p, p.name) for p in SPECS]
+    want = sum(1 + dashboards.has_golden_dashboard(s) for s in services) + 1  # + the fleet
+    assert len(names) == want and want > len(SPECS) + 1
     assert not tsc_errors.get("") and not tsc_errors["dashboard"], tsc_errors
     bad = {names[int(stem.split("_")[1])]: errs for stem, errs in tsc_errors.items()
            if stem.startswith("generated_") and errs}
