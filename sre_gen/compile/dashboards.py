@@ -448,9 +448,12 @@ def burn_down_exprs(service: Service, slo: SLO, ident: str | None = None) -> tup
     evaluation in the range on: nothing hinges on a sample at the range's start.
 
     Samples of the recorded base series, once per rule evaluation interval (``[W:interval]``, the
-    rate at which the rules record them), count when they are after the range start (``start`` =
-    the last interval step at or before ``@ start()``, from ``vector(time())``, which always has a
-    value); the events of the range come from ``@ end()``. The ideal line goes from 1 at the first sample of the range (``first``) to 0 at
+    rate at which the rules record them), count from the range start on (``start`` = the last
+    interval step at or before ``@ start()``, from ``vector(time())``, which always has a value);
+    the events of the range come from ``@ end()``. At the range's end both count the same
+    samples: a start on an evaluation step is a sample of both in Prometheus 2's closed ranges and
+    of neither in Prometheus 3's left-open ones; a start between steps leaves the step before it
+    out of both. Before the end, the errors may count one sample of the step before the start. The ideal line goes from 1 at the first sample of the range (``first``) to 0 at
     its end, i.e. it spends exactly the budget of the events the range holds. A grouped SLO has
     a budget line per group; its ideal line starts at the first data of any group (one line,
     so ``on ()`` joins one series). ``ident``: the series' matchers (default: the SLO's)."""
@@ -466,7 +469,7 @@ def burn_down_exprs(service: Service, slo: SLO, ident: str | None = None) -> tup
     if slo.grouping:
         first = f"min({first})"
     spent = (f"sum_over_time(({cv.sli_errors(base)}{ident}"
-             f" * on () group_left () (vector(time()) > bool on () {start})){sub})\n/\n"
+             f" * on () group_left () (vector(time()) >= bool on () {start})){sub})\n/\n"
              f"sum_over_time({cv.sli_total(base)}{ident}{sub} @ end())")
     remaining = f"1 - (\n{spent}\n) / {num(slo.error_budget)}"
     ideal = (f"(\n  1 - (vector(time()) - on () {first})\n"

@@ -63,8 +63,20 @@ def _values(result: list[dict]) -> dict[float, float]:
     return {float(t): float(v) for t, v in result[0]["values"]} if result else {}
 
 
+def _query_ends(now: float, every: int) -> list[float]:
+    """Ends of the panel's range: one on an evaluation step (the range's start is then a sample
+    time of the subqueries, on both sides of the ratio) and one between two steps."""
+    aligned = math.floor(now / every) * every
+    return [float(aligned), float(aligned - every // 2 - 7)]
+
+
 def test_burn_down_has_data_from_the_first_evaluation_on(backfilled):
     prom, service, first, end, now = backfilled
+    for at in _query_ends(now, service.settings.evaluation_interval):
+        _check_burn_down(prom, service, first, at)
+
+
+def _check_burn_down(prom, service, first, now):
     panels = _panels(dashboards.slo_dashboard(service))
     checked = 0
     for slo in service.slos:
